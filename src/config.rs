@@ -1,0 +1,63 @@
+//! The one configuration the core reads. The command line (or a test, or a fuzz target) builds it;
+//! nothing below this module knows about argument parsing.
+
+use std::path::PathBuf;
+
+use crate::scan::Source;
+
+/// The playbook's five Phase 3 processors, in the order the backfill runs them.
+pub const DEFAULT_PROCESSORS: [&str; 5] = [
+    "player_game_summary",
+    "team_defense_game_summary",
+    "team_offense_game_summary",
+    "upcoming_player_game_context",
+    "upcoming_team_game_context",
+];
+
+/// Default chunk: big enough that per-chunk overhead vanishes, small enough to spread a file over
+/// every thread and to bound stream buffers.
+pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
+
+/// What goes to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Summary,
+    Json,
+    Csv,
+    Tsv,
+    Events,
+    Commands,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// In chronological order, oldest first.
+    pub inputs: Vec<Source>,
+    pub manifest: Option<PathBuf>,
+    pub format: Format,
+    /// Rule files layered, in order, over the built-in rules.
+    pub rules: Vec<PathBuf>,
+    pub processors: Vec<String>,
+    pub threads: usize,
+    pub chunk_size: usize,
+    pub mmap: bool,
+    pub keep_going: bool,
+    pub progress: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            inputs: vec![Source::Stdin],
+            manifest: None,
+            format: Format::Summary,
+            rules: Vec::new(),
+            processors: DEFAULT_PROCESSORS.iter().map(|s| s.to_string()).collect(),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            mmap: true,
+            keep_going: false,
+            progress: false,
+        }
+    }
+}

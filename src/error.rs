@@ -1,0 +1,40 @@
+//! The library's error type: every failure the core can report, each naming the file it concerns.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Everything that can stop a scan. Each variant names the file so that the one-line message the
+/// binary prints is enough to act on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+
+    #[error("{}: is a directory", path.display())]
+    IsDirectory { path: PathBuf },
+
+    #[error("{file}:{line}: {}{message}", rule.as_ref().map(|r| format!("rule '{r}': ")).unwrap_or_default())]
+    Rule {
+        file: String,
+        line: usize,
+        rule: Option<String>,
+        message: String,
+    },
+
+    #[error("--processors: {0}")]
+    Processors(String),
+
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

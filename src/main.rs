@@ -1,0 +1,75 @@
+//! The binary: parse arguments, run, map the outcome to an exit code (documented in `--help`).
+
+mod cli;
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+
+use backfill_triage::{scan::INTERRUPTED, Error};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    // SIGINT/SIGTERM: finish nothing half-way; the scan stops at its next window.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
+    let result = match args.command {
+        cli::Command::Scan(scan) => {
+            let config = scan.into_config(io::stderr().is_terminal());
+            let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout());
+            backfill_triage::run_scan(&config, &mut stdout).map(|()| ExitCode::SUCCESS)
+        }
+        cli::Command::Rules(rules) => list_rules(rules),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Error::Interrupted) => {
+            eprintln!("backfill-triage: interrupted; no manifest was written");
+            ExitCode::from(130)
+        }
+        Err(e) => {
+            eprintln!("backfill-triage: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn list_rules(args: cli::RulesArgs) -> Result<ExitCode, Error> {
+    let check = args.check;
+    let classifier = backfill_triage::load_classifier(&args.into_config())?;
+    let mut out = io::stdout().lock();
+    let result = if check {
+        let problems = backfill_triage::check_rules(&classifier);
+        let examples: usize = classifier
+            .rules()
+            .iter()
+            .map(|r| r.examples.len() + r.counter_examples.len())
+            .sum();
+        for p in &problems {
+            let _ = writeln!(out, "FAIL {p}");
+        }
+        let _ = writeln!(
+            out,
+            "{} rules, {} examples: {} failed",
+            classifier.rules().len(),
+            examples,
+            problems.len()
+        );
+        if problems.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }
+    } else {
+        for r in classifier.rules() {
+            let crash = if r.crash { " crash" } else { "" };
+            let _ = writeln!(
+                out,
+                "{:<40} {:<22} {:>3}{}  {}",
+                r.id, r.category, r.priority, crash, r.origin
+            );
+        }
+        ExitCode::SUCCESS
+    };
+    Ok(result)
+}

@@ -1,0 +1,214 @@
+//! Everything the tool writes: the JSON manifest (to a file, atomically, or to stdout), the retry
+//! rows as CSV/TSV, the ready shell commands, and the NDJSON events stream.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::classify::{Classifier, Event};
+use crate::extract::Date;
+use crate::rules::Category;
+use crate::scan::InputStats;
+use crate::triage::{Reason, Report, Retry, Run, Summary, Unattributed};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+/// The retry manifest. Its bytes depend only on the input: no clock, no thread count, no paths
+/// other than the ones given.
+#[derive(Serialize)]
+struct Manifest<'a> {
+    schema_version: u32,
+    tool: Tool,
+    inputs: &'a [InputStats],
+    runs: &'a [Run],
+    summary: &'a Summary,
+    retries: &'a [Retry],
+    unattributed: &'a [Unattributed],
+}
+
+pub fn manifest_json(inputs: &[InputStats], report: &Report) -> Vec<u8> {
+    let manifest = Manifest {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        inputs,
+        runs: &report.runs,
+        summary: &report.summary,
+        retries: &report.retries,
+        unattributed: &report.unattributed,
+    };
+    let mut out = serde_json::to_vec_pretty(&manifest).expect("the manifest serialises");
+    out.push(b'\n');
+    out
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename: readers see
+/// the old manifest or the new one, never a part, whatever happens meanwhile.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".backfill-triage-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+const COLUMNS: [&str; 10] = [
+    "date",
+    "processor",
+    "category",
+    "action",
+    "reason",
+    "failures",
+    "blocked_by",
+    "file",
+    "line",
+    "error",
+];
+
+/// The retry rows with a header; `delimiter` is `,` (RFC 4180 quoting) or `\t` (no quoting: the
+/// cleaned text holds no tabs or newlines).
+pub fn write_rows(out: &mut dyn Write, retries: &[Retry], delimiter: u8) -> io::Result<()> {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .quote_style(if delimiter == b'\t' {
+            csv::QuoteStyle::Never
+        } else {
+            csv::QuoteStyle::Necessary
+        })
+        .from_writer(out);
+    let csv_err = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    };
+    w.write_record(COLUMNS).map_err(csv_err)?;
+    for r in retries {
+        w.write_record([
+            r.date.to_string().as_str(),
+            &r.processor,
+            r.category.as_str(),
+            r.action,
+            r.reason.as_str(),
+            &r.failures.to_string(),
+            &join_dates(&r.blocked_by),
+            &r.file,
+            &r.line.to_string(),
+            &r.error,
+        ])
+        .map_err(csv_err)?;
+    }
+    w.flush()
+}
+
+fn join_dates(dates: &[Date]) -> String {
+    dates
+        .iter()
+        .map(Date::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A shell script that replays the playbook's recovery for every row, in manifest order (gaps
+/// before what they block). Rows whose action needs a person first (fix code, backfill upstream,
+/// investigate) are written commented out, so running the script retries only what can succeed.
+pub fn write_commands(out: &mut dyn Write, retries: &[Retry]) -> io::Result<()> {
+    writeln!(out, "#!/usr/bin/env bash")?;
+    writeln!(
+        out,
+        "# Retry plan from backfill-triage: {} (date, processor) pairs.",
+        retries.len()
+    )?;
+    writeln!(out, "set -u")?;
+    let mut last_action = "";
+    for r in retries {
+        let ready = matches!(
+            r.category,
+            Category::ScriptInfrastructure
+                | Category::ResourceExhaustion
+                | Category::DefensiveCheck
+        );
+        if r.action != last_action && r.category == Category::ResourceExhaustion {
+            writeln!(
+                out,
+                "sleep 30  # rerun_with_backoff: let quotas and timeouts recover"
+            )?;
+        }
+        last_action = r.action;
+        let note = match r.reason {
+            Reason::Gap => "gap: fill before the dates it blocks".to_string(),
+            Reason::Failed if !r.blocked_by.is_empty() => {
+                format!("blocked by {}", join_dates(&r.blocked_by))
+            }
+            _ => format!("{} {}", r.reason.as_str(), r.category),
+        };
+        writeln!(
+            out,
+            "{}./bin/run_backfill.sh analytics/{} --start-date={} --end-date={} --skip-downstream-trigger=true  # {}{}",
+            if ready { "" } else { "# " },
+            r.processor,
+            r.date,
+            r.date,
+            note,
+            if ready { String::new() } else { format!("; first: {}", r.action) },
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct EventLine<'a> {
+    file: &'a str,
+    line: u64,
+    offset: u64,
+    severity: Option<&'static str>,
+    failure: bool,
+    category: Option<Category>,
+    rule: Option<&'a str>,
+    dates: &'a [Date],
+    processor: Option<&'a str>,
+    text: &'a str,
+}
+
+/// Whether `--format events` prints this event: it matched a rule or is a failure.
+pub fn is_reported(event: &Event) -> bool {
+    event.failure || event.rule.is_some()
+}
+
+pub fn write_event(
+    out: &mut dyn Write,
+    file: &str,
+    event: &Event,
+    classifier: &Classifier,
+) -> io::Result<()> {
+    let line = EventLine {
+        file,
+        line: event.line,
+        offset: event.offset,
+        severity: event.level.map(|l| l.as_str()),
+        failure: event.failure,
+        category: (event.failure || event.rule.is_some()).then(|| classifier.category(event.rule)),
+        rule: classifier.rule_id(event.rule),
+        dates: &event.dates,
+        processor: event
+            .processor
+            .map(|p| classifier.processors()[p as usize].as_str()),
+        text: &event.text,
+    };
+    serde_json::to_writer(&mut *out, &line).map_err(io::Error::from)?;
+    out.write_all(b"\n")
+}

@@ -1,0 +1,188 @@
+//! The summary for people: what each run did and where a crashed one stopped, what to retry grouped
+//! by the playbook's recovery action, and the failures that recur most.
+
+use std::io::{self, Write};
+
+use crate::rules::Category;
+use crate::scan::InputStats;
+use crate::triage::{Reason, Report};
+
+/// Rows listed per action before the rest are summed up; the manifest has them all.
+const ROWS_PER_ACTION: usize = 20;
+
+pub fn write_summary(
+    out: &mut dyn Write,
+    inputs: &[InputStats],
+    report: &Report,
+) -> io::Result<()> {
+    let s = &report.summary;
+    let bytes: u64 = inputs.iter().map(|i| i.bytes).sum();
+    let lines: u64 = inputs.iter().map(|i| i.lines).sum();
+    writeln!(
+        out,
+        "backfill-triage: {} input{}, {} lines ({}), {} run{}",
+        inputs.len(),
+        plural(inputs.len() as u64),
+        lines,
+        human_bytes(bytes),
+        report.runs.len(),
+        plural(report.runs.len() as u64)
+    )?;
+    for input in inputs.iter().filter(|i| i.error.is_some()) {
+        writeln!(
+            out,
+            "  skipped {}: {}",
+            input.path,
+            input.error.as_deref().unwrap_or_default()
+        )?;
+    }
+    writeln!(
+        out,
+        "attempts: {} ({} succeeded, {} failed, {} interrupted); {} failure lines",
+        s.attempts, s.succeeded, s.failed, s.interrupted, s.failure_lines
+    )?;
+
+    if !report.runs.is_empty() {
+        writeln!(out, "\nRuns")?;
+    }
+    for (i, run) in report.runs.iter().enumerate() {
+        let state = if run.completed {
+            "completed".to_string()
+        } else if let Some(crash) = &run.crash {
+            format!("CRASHED at {}:{}: {}", crash.file, crash.line, crash.text)
+        } else {
+            "crashed".to_string()
+        };
+        writeln!(
+            out,
+            "  #{} {}:{}  {}",
+            i + 1,
+            run.file,
+            run.first_line,
+            state
+        )?;
+        if let Some(p) = &run.last_progress {
+            let date = p.date.map(|d| format!(" ({d})")).unwrap_or_default();
+            write!(
+                out,
+                "     last progress: date {}/{}{} at line {}",
+                p.index, p.total, date, p.line
+            )?;
+            if run.crashed {
+                write!(
+                    out,
+                    "; resume: re-run the script, it restarts at date {}/{}",
+                    p.index, p.total
+                )?;
+            }
+            writeln!(out)?;
+        }
+    }
+
+    writeln!(
+        out,
+        "\nRetries: {} (date, processor) pair{}",
+        s.retries,
+        plural(s.retries)
+    )?;
+    for category in Category::ALL {
+        let rows: Vec<_> = report
+            .retries
+            .iter()
+            .filter(|r| r.category == category)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        writeln!(
+            out,
+            "  {} ({}, {}): {}",
+            category.action(),
+            category,
+            rows.len(),
+            category.advice()
+        )?;
+        for r in rows.iter().take(ROWS_PER_ACTION) {
+            let extra = match r.reason {
+                Reason::Gap => " (gap)".to_string(),
+                Reason::Interrupted => " (interrupted)".to_string(),
+                Reason::Failed if !r.blocked_by.is_empty() => {
+                    let gaps: Vec<String> = r.blocked_by.iter().map(|d| d.to_string()).collect();
+                    format!(" (blocked by {})", gaps.join(", "))
+                }
+                Reason::Failed if r.failures > 1 => format!(" (failed {} times)", r.failures),
+                Reason::Failed => String::new(),
+            };
+            writeln!(
+                out,
+                "    {} {:<30}{}  {}:{}  {}",
+                r.date, r.processor, extra, r.file, r.line, r.error
+            )?;
+        }
+        if rows.len() > ROWS_PER_ACTION {
+            writeln!(
+                out,
+                "    ... and {} more (see the manifest)",
+                rows.len() - ROWS_PER_ACTION
+            )?;
+        }
+    }
+
+    if !s.by_processor.is_empty() {
+        let parts: Vec<String> = s
+            .by_processor
+            .iter()
+            .map(|(p, n)| format!("{p} {n}"))
+            .collect();
+        writeln!(out, "\nBy processor: {}", parts.join(", "))?;
+    }
+    if !report.top_errors.is_empty() {
+        writeln!(out, "\nTop errors")?;
+        for (text, n) in &report.top_errors {
+            writeln!(out, "  {n:>7}x  {text}")?;
+        }
+    }
+    if s.unattributed > 0 {
+        writeln!(
+            out,
+            "\nUnattributed failures (no date or processor): {}",
+            s.unattributed
+        )?;
+        for u in report.unattributed.iter().take(ROWS_PER_ACTION) {
+            let repeats = if u.repeats > 0 {
+                format!(" (+{} more)", u.repeats)
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "  {}:{}  [{}]  {}{}",
+                u.file, u.line, u.category, u.error, repeats
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
