@@ -43,13 +43,16 @@ if [[ -z $LOG ]]; then
     LOG=$TMP/backfill-triage-bench-$SIZE-seed$SEED.log
     if [[ -n ${REGEN:-} || ! -s $LOG || ! -s $LOG.truth.tsv ]]; then
         log "generating $SIZE log (seed $SEED) at $LOG"
-        if grep -Eq '^[[:space:]]*name[[:space:]]*=[[:space:]]*"genlog"' "$ROOT/Cargo.toml"; then
-            (cd "$ROOT" && cargo bench --bench genlog -- --size "$SIZE" --seed "$SEED" \
-                --out "$LOG" --truth "$LOG.truth.tsv")
+        GENARGS=(--size "$SIZE" --seed "$SEED" --out "$LOG" --truth "$LOG.truth.tsv")
+        if grep -Eq '^[[:space:]]*name[[:space:]]*=[[:space:]]*"genlog"' "$ROOT/Cargo.toml" &&
+            (cd "$ROOT" && cargo bench --bench genlog -- "${GENARGS[@]}"); then
+            :
         else
-            # No [[bench]] entry yet: build the std-only generator directly.
+            # No [[bench]] entry (or the crate does not build right now): genlog is std-only,
+            # so build it on its own.
+            log "cargo bench --bench genlog unavailable; building genlog with rustc"
             rustc -O --edition 2021 "$ROOT/benches/genlog.rs" -o "$TMP/genlog"
-            "$TMP/genlog" --size "$SIZE" --seed "$SEED" --out "$LOG" --truth "$LOG.truth.tsv"
+            "$TMP/genlog" "${GENARGS[@]}"
         fi
     else
         log "reusing $LOG (REGEN=1 to regenerate)"
@@ -172,7 +175,7 @@ if ((HAVE_SCAN)); then
             if have pigz; then pigz -1 -c "$LOG" >"$GZ.part"; else gzip -1 -c "$LOG" >"$GZ.part"; fi
             mv "$GZ.part" "$GZ"
         fi
-        add gz "\`backfill-triage scan LOG.gz\` ($(awk -v b="$(stat -c %s "$GZ")" 'BEGIN{printf "%.2f GB", b/1e9}') gz)" run_gz
+        add gz "\`backfill-triage scan LOG.gz\` ($(awk -v b="$(stat -c %s "$GZ")" 'BEGIN{printf "%.0f MB", b/1e6}') gz)" run_gz
     else
         note "gzip not installed; .gz row skipped"
     fi

@@ -322,11 +322,11 @@ fn plan(size: u64, rng: &mut Rng) -> Plan {
     // Split the new dates over the runs.
     let mut chunks: Vec<Vec<i64>> = Vec::new();
     let mut at = 0usize;
-    for r in 0..RUNS {
+    for (r, &share) in RUN_SHARE.iter().enumerate() {
         let take = if r + 1 == RUNS {
             ndates - at
         } else {
-            ((ndates as u64 * RUN_SHARE[r] / 1000) as usize)
+            ((ndates as u64 * share / 1000) as usize)
                 .max(2)
                 .min(ndates - at - (RUNS - r - 1))
         };
@@ -342,9 +342,9 @@ fn plan(size: u64, rng: &mut Rng) -> Plan {
     let mut carry: Vec<i64> = Vec::new();
     let mut processed: BTreeSet<i64> = BTreeSet::new();
 
-    for r in 0..RUNS {
+    for (r, chunk) in chunks.iter().enumerate() {
         let mut new: Vec<i64> = std::mem::take(&mut carry);
-        new.extend_from_slice(&chunks[r]);
+        new.extend_from_slice(chunk);
         let new_set: HashSet<i64> = new.iter().copied().collect();
 
         // Retry set: each pending pair is picked up by this run with 90% probability.
@@ -413,7 +413,7 @@ fn plan(size: u64, rng: &mut Rng) -> Plan {
                 if echo {
                     events.push(Ev::Cmd { day: d, p });
                 }
-                let was_pending = pending.get(&d).map_or(false, |m| m[p]);
+                let was_pending = pending.get(&d).is_some_and(|m| m[p]);
                 let last_of_run = last_date && (p + 1..5).all(|q| !mask[q]);
                 let out = if last_of_run && r != CRASH_RUN {
                     // Keep the final attempt before `ALL DATES SUCCESSFUL` a success so the run
@@ -586,8 +586,8 @@ fn truth(events: &[Ev]) -> Vec<Row> {
             state.insert((o.day, o.p), Final::Interrupted);
         }
         if let Some(d) = ctx {
-            for q in 0..5 {
-                if !attempted[q] {
+            for (q, &done) in attempted.iter().enumerate() {
+                if !done {
                     state.insert((d, q), Final::Interrupted);
                 }
             }
@@ -1295,7 +1295,7 @@ fn parse_size(s: &str) -> Option<u64> {
         _ => (t, 1),
     };
     let v: f64 = num.parse().ok()?;
-    if !(v > 0.0) {
+    if v.is_nan() || v <= 0.0 {
         return None;
     }
     Some((v * mult as f64) as u64)

@@ -323,7 +323,8 @@ impl Classifier {
         } else {
             self.signal(line, triggers, &mut processor, &mut dates)
         };
-        if !failure && signal == Signal::None && !gap_list && !(keep_mentions && rule.is_some()) {
+        let mention = keep_mentions && rule.is_some();
+        if !(failure || signal != Signal::None || gap_list || mention) {
             return None;
         }
         if signal != Signal::Start {

@@ -52,9 +52,19 @@ pub fn manifest_json(inputs: &[InputStats], report: &Report) -> Vec<u8> {
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename: readers see
-/// the old manifest or the new one, never a part, whatever happens meanwhile.
+/// the old manifest or the new one, never a part, whatever happens meanwhile. A symbolic link is
+/// followed (its target is replaced, not the link). A path that is not a regular file (a device or a
+/// pipe, `/dev/stdout`) cannot be renamed over and is written directly.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path)?,
+        _ => path.to_path_buf(),
+    };
+    if std::fs::metadata(&target).is_ok_and(|m| !m.is_file()) {
+        let mut file = std::fs::OpenOptions::new().write(true).open(&target)?;
+        return file.write_all(bytes).and_then(|()| file.flush());
+    }
+    let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
@@ -64,7 +74,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    tmp.persist(&target).map_err(|e| e.error)?;
     Ok(())
 }
 

@@ -204,7 +204,7 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Rule>> {
         file: file.to_string(),
         line: e.span().map_or(1, |s| line_of(s.start)),
         rule: None,
-        message: e.message().trim().to_string(),
+        message: e.message().trim().replace('\n', "; "),
     })?;
     let mut rules: Vec<Rule> = Vec::with_capacity(parsed.rule.len());
     for spanned in parsed.rule {

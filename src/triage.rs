@@ -397,10 +397,10 @@ impl<'c> Triage<'c> {
     /// A failure naming a processor outside the open attempt: it updates the pair's attempt for the
     /// current date context, or is a failed attempt of its own.
     fn pair_failure(&mut self, pair: (Date, u16), cause: &Cause) {
-        if !self
+        if self
             .pairs
             .get(&pair)
-            .is_some_and(|s| s.last.epoch == self.epoch)
+            .is_none_or(|s| s.last.epoch != self.epoch)
         {
             self.begin(pair, Outcome::Failed);
         }

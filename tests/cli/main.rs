@@ -1,0 +1,9 @@
+//! The integration tests: one binary, themed modules. Each runs the built `backfill-triage` (or
+//! the library, for property tests) on fixture logs and compares whole outputs.
+
+mod fixtures;
+mod formats;
+mod helpers;
+mod invariance;
+mod reliability;
+mod rules;
