@@ -78,6 +78,37 @@ const T_SUCCESS: u16 = 1 << 4;
 const T_FOUND: u16 = 1 << 5;
 const T_COMPLETE: u16 = 1 << 6;
 const T_GAP: u16 = 1 << 7;
+/// The words that can make a line logged at INFO/DEBUG/WARNING an event. They are looked for in
+/// lower, Capitalised and UPPER case only: few enough patterns for a SIMD (Teddy) search, which is
+/// what lets the scanner skip the bulk of a log at memory speed.
+const SIGNAL_WORDS: [&str; 13] = [
+    "start",
+    "processing",
+    "running",
+    "launching",
+    "executing",
+    "run_backfill",
+    "success",
+    "succeeded",
+    "completed",
+    "dates to process",
+    "backfill complete",
+    "missing dates",
+    "gap dates",
+];
+
+fn signal_variants() -> Vec<String> {
+    let mut out = vec!["\u{2705}".to_string()];
+    for word in SIGNAL_WORDS {
+        let capitalised = word[..1].to_ascii_uppercase() + &word[1..];
+        for variant in [word.to_string(), capitalised, word.to_ascii_uppercase()] {
+            if !out.contains(&variant) {
+                out.push(variant);
+            }
+        }
+    }
+    out
+}
 
 const TRIGGERS: &[(&str, u16)] = &[
     // Level words and exception-name endings: candidates for a levelled or exception failure.
@@ -131,13 +162,15 @@ pub struct Classifier {
     processors: ProcessorNames,
     automaton: AhoCorasick,
     owners: Vec<Owner>,
-    /// Rules with a regex, in `regex_set` order.
-    regex_rules: Vec<u16>,
-    regex_set: RegexSet,
-    /// Position of each rule in `regex_set`, if it has a regex.
-    regex_slot: Vec<Option<usize>>,
-    /// Rules with a regex and no literal: they cannot be prefiltered, so every line is examined.
+    /// The trigger words a line logged at INFO/DEBUG/WARNING can matter for (starts, successes,
+    /// progress, run banners, gap lists): a small automaton, fast enough to run on every such line.
+    signals: AhoCorasick,
+    /// Each rule's regex, run only on lines where one of its literals was found.
+    confirm: Vec<Option<Regex>>,
+    /// Rules with a regex and no literal: they cannot be prefiltered, so every line is examined
+    /// and matched against all of them in one pass of `regex_only_set`.
     regex_only: Vec<u16>,
+    regex_only_set: RegexSet,
     start: Regex,
     progress: Regex,
     found: Regex,
@@ -175,6 +208,11 @@ impl Classifier {
             patterns.push(word);
             owners.push(Owner::Trigger(*flag));
         }
+        // Leftmost-first lets aho-corasick use its SIMD (Teddy) searcher; is_match does not care.
+        let signals = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(signal_variants())
+            .expect("trigger words are plain literals");
         let automaton = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
@@ -187,31 +225,37 @@ impl Classifier {
                 message: e.to_string(),
             })?;
 
-        let mut regex_rules = Vec::new();
-        let mut regex_slot = vec![None; rules.len()];
-        let mut sources = Vec::new();
-        for (i, rule) in rules.iter().enumerate() {
-            if let Some(re) = &rule.regex {
-                regex_slot[i] = Some(sources.len());
-                regex_rules.push(i as u16);
-                sources.push(re.as_str());
-            }
+        let mut confirm = Vec::with_capacity(rules.len());
+        for rule in &rules {
+            confirm.push(match &rule.regex {
+                Some(re) => Some(compile_rule_regex(re).map_err(|e| Error::Rule {
+                    file: rule.origin.clone(),
+                    line: 0,
+                    rule: Some(rule.id.clone()),
+                    message: e.to_string(),
+                })?),
+                None => None,
+            });
         }
-        let regex_set = RegexSetBuilder::new(&sources)
-            .size_limit(1 << 26)
-            .build()
-            .map_err(|e| Error::Rule {
-                file: "rules".into(),
-                line: 0,
-                rule: None,
-                message: e.to_string(),
-            })?;
-        let regex_only = rules
+        let regex_only: Vec<u16> = rules
             .iter()
             .enumerate()
             .filter(|(_, r)| r.literals.is_empty())
             .map(|(i, _)| i as u16)
             .collect();
+        let regex_only_set = RegexSetBuilder::new(
+            regex_only
+                .iter()
+                .map(|&r| rules[r as usize].regex.as_deref().unwrap_or_default()),
+        )
+        .size_limit(1 << 26)
+        .build()
+        .map_err(|e| Error::Rule {
+            file: "rules".into(),
+            line: 0,
+            rule: None,
+            message: e.to_string(),
+        })?;
         let re = |s: &str| {
             RegexBuilder::new(s)
                 .case_insensitive(true)
@@ -223,10 +267,10 @@ impl Classifier {
             rules,
             automaton,
             owners,
-            regex_rules,
-            regex_set,
-            regex_slot,
+            signals,
+            confirm,
             regex_only,
+            regex_only_set,
             start: re(
                 r"\b(?:start(?:ing|ed)?|processing|running|launching|executing|run_backfill\.sh)\s+(?:analytics[/.])?([A-Za-z_][A-Za-z0-9_]*)",
             ),
@@ -249,36 +293,44 @@ impl Classifier {
     /// which only `--format events` prints.
     pub fn scan_chunk(&self, chunk: &[u8], keep_mentions: bool) -> ChunkEvents {
         let mut out = ChunkEvents::default();
-        let mut pos = 0;
-        let mut counted = 0;
+        let mut start = 0;
         let mut line_no = 0u64;
-        let examine_all = !self.regex_only.is_empty();
-        while pos < chunk.len() {
-            let hit = if examine_all {
-                pos
-            } else {
-                match self
-                    .automaton
-                    .find(aho_corasick::Input::new(chunk).span(pos..chunk.len()))
-                {
-                    Some(m) => m.start(),
-                    None => break,
-                }
-            };
-            let start = memchr::memrchr(b'\n', &chunk[pos..hit]).map_or(pos, |i| pos + i + 1);
-            let end = memchr::memchr(b'\n', &chunk[hit..]).map_or(chunk.len(), |i| hit + i);
-            line_no += bytecount::count(&chunk[counted..start], b'\n') as u64;
-            counted = start;
+        while start < chunk.len() {
+            let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
+            line_no += 1;
             let line = &chunk[start..end.min(start + MAX_LINE)];
-            if let Some(mut event) = self.classify(line, keep_mentions) {
-                event.line = line_no + 1;
-                event.offset = start as u64;
-                out.events.push(event);
+            if self.worth_a_look(line, keep_mentions) {
+                if let Some(mut event) = self.classify(line, keep_mentions) {
+                    event.line = line_no;
+                    event.offset = start as u64;
+                    out.events.push(event);
+                }
             }
-            pos = end + 1;
+            start = end + 1;
         }
-        out.newlines = line_no + bytecount::count(&chunk[counted.min(chunk.len())..], b'\n') as u64;
+        out.newlines = line_no - u64::from(chunk.last().is_some_and(|&b| b != b'\n'));
         out
+    }
+
+    /// A cheap filter in front of [`Classifier::classify`] that never rejects a line it would
+    /// accept. Most lines of a backfill log are logged at INFO or DEBUG: for those only the few
+    /// signal words matter, so the big automaton of every rule literal runs only on lines logged
+    /// at ERROR and above and on lines without a level (tracebacks, the script's own output).
+    fn worth_a_look(&self, line: &[u8], keep_mentions: bool) -> bool {
+        if !self.regex_only.is_empty() {
+            return true;
+        }
+        // Colour codes can hide the level word; classify strips them first.
+        let level = if memchr::memchr(0x1b, line).is_some() {
+            None
+        } else {
+            extract::level(line)
+        };
+        match level {
+            Some(level) if level.is_failure() => true,
+            Some(_) if !keep_mentions => self.signals.is_match(line),
+            _ => self.automaton.is_match(line),
+        }
     }
 
     /// Reads one line (without its newline). `None` when nothing on it matters.
@@ -353,16 +405,16 @@ impl Classifier {
     /// The most specific rule matching the line: highest priority, then the longest literal, then
     /// the first in rule order. Literal hits are confirmed by the rule's regex where it has one.
     fn winning_rule(&self, line: &[u8], mut hits: Vec<(u16, u16)>) -> Option<u16> {
-        hits.extend(self.regex_only.iter().map(|&r| (r, 0)));
-        let needs_regex = hits
-            .iter()
-            .any(|&(r, _)| self.regex_slot[r as usize].is_some());
-        let set = needs_regex.then(|| self.regex_set.matches(line));
+        hits.retain(|&(r, _)| {
+            self.confirm[r as usize]
+                .as_ref()
+                .is_none_or(|re| re.is_match(line))
+        });
+        if !self.regex_only.is_empty() {
+            let set = self.regex_only_set.matches(line);
+            hits.extend(set.iter().map(|i| (self.regex_only[i], 0)));
+        }
         hits.into_iter()
-            .filter(|&(r, _)| match (self.regex_slot[r as usize], &set) {
-                (Some(slot), Some(set)) => set.matched(slot),
-                _ => true,
-            })
             .max_by_key(|&(r, len)| (self.rules[r as usize].priority, len, std::cmp::Reverse(r)))
             .map(|(r, _)| r)
     }
@@ -441,11 +493,19 @@ impl Classifier {
     pub fn rule_id(&self, rule: Option<u16>) -> Option<&str> {
         rule.map(|r| self.rules[r as usize].id.as_str())
     }
+}
 
-    /// Number of rules with a regex: reported by `rules`, and a reason a scan may be slower.
-    pub fn regex_rule_count(&self) -> usize {
-        self.regex_rules.len()
-    }
+/// Compiles a rule's regex with ASCII classes and word boundaries where the pattern allows: the
+/// lazy DFA then runs it, where Unicode word boundaries would need the much slower PikeVM. A pattern
+/// that needs Unicode (`\p{..}`) keeps it.
+fn compile_rule_regex(source: &str) -> std::result::Result<Regex, regex::Error> {
+    let build = |unicode| {
+        RegexBuilder::new(source)
+            .unicode(unicode)
+            .size_limit(1 << 22)
+            .build()
+    };
+    build(false).or_else(|_| build(true))
 }
 
 /// The dates a start line's attempt covers: `--start-date=A --end-date=B` expands to every day of

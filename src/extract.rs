@@ -177,7 +177,13 @@ pub fn level(line: &[u8]) -> Option<Level> {
         if !upper && !tagged {
             continue;
         }
-        let level = match word.to_ascii_uppercase().as_slice() {
+        if !(3..=8).contains(&word.len()) {
+            continue;
+        }
+        let mut key = [0u8; 8];
+        key[..word.len()].copy_from_slice(word);
+        key.make_ascii_uppercase();
+        let level = match &key[..word.len()] {
             b"TRACE" => Level::Trace,
             b"DEBUG" => Level::Debug,
             b"INFO" => Level::Info,
