@@ -109,7 +109,9 @@ elif ! "$BT" scan --help >/dev/null 2>&1; then
 fi
 
 # ---------------------------------------------------------------------------------------------
-# Commands. Each is a shell function; stdout goes to /dev/null, stderr to $WORK/<id>.err.
+# Commands. Each is a shell function; stdout goes to $WORK/<id>.out and stderr to $WORK/<id>.err.
+# Not /dev/null: GNU grep and ugrep notice a /dev/null stdout and stop at the first match, which
+# would time nothing.
 # ---------------------------------------------------------------------------------------------
 # Procedure 2 of the playbook, verbatim (GNU grep BRE, `\|` alternation).
 GREP_PATTERNS=(
@@ -134,12 +136,12 @@ run_gz()    { "$BT" scan "$GZ" --manifest "$WORK/m.gz" --quiet; }
 run_grep5() {
     local p
     for p in "${GREP_PATTERNS[@]}"; do
-        grep -i -c -- "$p" "$LOG" >/dev/null || ok01 || return $?
+        grep -i -c -- "$p" "$LOG" || ok01 || return $?
     done
 }
-run_rg()    { rg -c -i -f "$PATFILE" "$LOG" >/dev/null || ok01; }
-run_ugrep() { ugrep -c -i -f "$PATFILE" "$LOG" >/dev/null || ok01; }
-run_wc()    { wc -l "$LOG" >/dev/null; }
+run_rg()    { rg -c -i -f "$PATFILE" "$LOG" || ok01; }
+run_ugrep() { ugrep -c -i -f "$PATFILE" "$LOG" || ok01; }
+run_wc()    { wc -l "$LOG"; }
 
 IDS=() LABELS=() FUNCS=()
 add() { IDS+=("$1"); LABELS+=("$2"); FUNCS+=("$3"); }
@@ -193,7 +195,7 @@ declare -A TIMES=() FAILED=()
 for i in "${!IDS[@]}"; do
     id=${IDS[$i]}
     log "validate: $id"
-    set +e; ${FUNCS[$i]} 2>"$WORK/$id.err"; rc=$?; set -e
+    set +e; ${FUNCS[$i]} >"$WORK/$id.out" 2>"$WORK/$id.err"; rc=$?; set -e
     if [[ $id == scan* || $id == stdin || $id == gz ]]; then
         m=$WORK/m.$id
         if [[ ! -s $m ]]; then
@@ -219,7 +221,7 @@ for ((r = 1; r <= RUNS; r++)); do
         id=${IDS[$i]}
         if [[ -n ${FAILED[$id]:-} ]]; then continue; fi
         t0=$(now)
-        set +e; ${FUNCS[$i]} 2>"$WORK/$id.err"; set -e
+        set +e; ${FUNCS[$i]} >"$WORK/$id.out" 2>"$WORK/$id.err"; set -e
         t1=$(now)
         TIMES[$id]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", b-a}') "
     done
@@ -257,17 +259,28 @@ echo
 echo "GB/s = log bytes / median time (the .gz row too: uncompressed bytes). Ratios are time / time."
 echo "The five greps count per category; rg/ugrep count lines matching any of the alternatives."
 echo
+outof() { if [[ -s $WORK/$1.out ]]; then awk '{printf "%s ", $1}' "$WORK/$1.out"; else printf 'n/a '; fi; }
+echo "Match counts (sanity): grep x5: $(outof grep5)| rg: $(outof rg)| ugrep: $(outof ugrep)| wc -l: $(outof wc)"
+echo
 
 # ---------------------------------------------------------------------------------------------
 # Manifest consistency across input paths, truth check, peak RSS.
 # ---------------------------------------------------------------------------------------------
 if ((HAVE_SCAN)) && [[ -s $WORK/m.scan ]]; then
-    echo "## Manifest consistency"
+    echo "## Manifest consistency (JSON manifests, input paths and the gzip flag masked)"
     echo
+    # The manifest records each input's path ("-" for stdin) and a gzip flag; mask those.
+    norm() { sed -E 's/"(path|file)": "[^"]*"/"\1": "*"/; /"gzip": /d; s/,$//' "$1"; }
+    norm "$WORK/m.scan" >"$WORK/m.scan.norm"
     for id in "${IDS[@]}"; do
         if [[ $id == scan || ! -s $WORK/m.$id ]]; then continue; fi
-        if cmp -s "$WORK/m.scan" "$WORK/m.$id"; then s="identical"; else s="DIFFERS ($(diff "$WORK/m.scan" "$WORK/m.$id" | grep -c '^[<>]') lines)"; fi
-        echo "- $id manifest vs default scan: $s"
+        norm "$WORK/m.$id" >"$WORK/m.$id.norm"
+        if cmp -s "$WORK/m.scan.norm" "$WORK/m.$id.norm"; then
+            s="identical"
+        else
+            s="DIFFERS ($( (diff "$WORK/m.scan.norm" "$WORK/m.$id.norm" || true) | grep -c '^[<>]' || true) lines)"
+        fi
+        echo "- $id vs default scan: $s"
     done
     echo
 fi
@@ -318,15 +331,24 @@ if ((HAVE_SCAN)) && [[ -z ${FAILED[scan]:-} ]]; then
     echo "## Peak memory"
     echo
     if [[ -x /usr/bin/time ]]; then
-        set +e
-        /usr/bin/time -v "$BT" scan "$LOG" --manifest "$WORK/m.rss" --quiet 2>"$WORK/rss.err" >/dev/null
-        set -e
-        rss=$(awk -F: '/Maximum resident set size/{gsub(/ /,"",$2); print $2}' "$WORK/rss.err")
-        if [[ -n $rss ]]; then
-            echo "backfill-triage scan: max RSS $rss KiB ($(awk -v k="$rss" 'BEGIN{printf "%.1f MiB", k/1024}'))"
-        else
-            echo "could not read max RSS from /usr/bin/time -v"
-        fi
+        # With mmap (the default) the mapped log pages the scan touched count as resident too, so
+        # also measure --no-mmap (when the binary has it) to see the heap-side footprint.
+        VARIANTS=("")
+        if "$BT" scan --help 2>&1 | grep -q -- '--no-mmap'; then VARIANTS+=("--no-mmap"); fi
+        for v in "${VARIANTS[@]}"; do
+            set +e
+            /usr/bin/time -v "$BT" scan "$LOG" $v --manifest "$WORK/m.rss" --quiet \
+                2>"$WORK/rss.err" >"$WORK/rss.out"
+            set -e
+            rss=$(awk -F: '/Maximum resident set size/{gsub(/ /,"",$2); print $2}' "$WORK/rss.err")
+            el=$(awk -F': ' '/Elapsed \(wall clock\)/{print $2}' "$WORK/rss.err")
+            if [[ -n $rss ]]; then
+                echo "- \`backfill-triage scan LOG${v:+ $v}\`: max RSS $rss KiB" \
+                    "($(awk -v k="$rss" 'BEGIN{printf "%.1f MiB", k/1024}')), wall $el"
+            else
+                echo "- ${v:-default}: could not read max RSS from /usr/bin/time -v"
+            fi
+        done
     else
         echo "/usr/bin/time not installed (apt-get install -y time); peak RSS not measured"
     fi
