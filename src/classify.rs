@@ -78,34 +78,30 @@ const T_SUCCESS: u16 = 1 << 4;
 const T_FOUND: u16 = 1 << 5;
 const T_COMPLETE: u16 = 1 << 6;
 const T_GAP: u16 = 1 << 7;
-/// The words that can make a line logged at INFO/DEBUG/WARNING an event. They are looked for in
-/// lower, Capitalised and UPPER case only: few enough patterns for a SIMD (Teddy) search, which is
-/// what lets the scanner skip the bulk of a log at memory speed.
-const SIGNAL_WORDS: [&str; 13] = [
-    "start",
-    "processing",
-    "running",
-    "launching",
-    "executing",
-    "run_backfill",
-    "success",
-    "succeeded",
-    "completed",
-    "dates to process",
-    "backfill complete",
-    "missing dates",
-    "gap dates",
+/// What the scanner looks for on lines logged below ERROR, where only starts, successes, progress,
+/// run banners and gap lists matter: the tails of those signal words (start, processing, running,
+/// launching, executing, run_backfill, success/succeeded, complete(d), dates to process, missing
+/// dates, gap dates) in lower and UPPER case, and ✅. Few patterns with rare leading bytes keep one
+/// SIMD (Teddy) pass over a chunk fast; dropping the first letter covers Capitalised words too.
+const SIGNAL_TAILS: [&str; 11] = [
+    "tart",
+    "rocessing",
+    "unning",
+    "aunching",
+    "xecuting",
+    "_backfill",
+    "ucce",
+    "omplete",
+    "to process",
+    "issing dates",
+    "p dates",
 ];
 
 fn signal_variants() -> Vec<String> {
     let mut out = vec!["\u{2705}".to_string()];
-    for word in SIGNAL_WORDS {
-        let capitalised = word[..1].to_ascii_uppercase() + &word[1..];
-        for variant in [word.to_string(), capitalised, word.to_ascii_uppercase()] {
-            if !out.contains(&variant) {
-                out.push(variant);
-            }
-        }
+    for tail in SIGNAL_TAILS {
+        out.push(tail.to_string());
+        out.push(tail.to_ascii_uppercase());
     }
     out
 }
@@ -293,13 +289,20 @@ impl Classifier {
     /// which only `--format events` prints.
     pub fn scan_chunk(&self, chunk: &[u8], keep_mentions: bool) -> ChunkEvents {
         let mut out = ChunkEvents::default();
+        // One SIMD pass over the whole chunk finds the signal words; the line loop below then only
+        // asks whether the next hit lies inside the current line.
+        let mut signal_hits = self.signals.find_iter(chunk).map(|m| m.start()).peekable();
         let mut start = 0;
         let mut line_no = 0u64;
         while start < chunk.len() {
             let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
             line_no += 1;
             let line = &chunk[start..end.min(start + MAX_LINE)];
-            if self.worth_a_look(line, keep_mentions) {
+            while signal_hits.next_if(|&hit| hit < start).is_some() {}
+            let has_signal = signal_hits
+                .peek()
+                .is_some_and(|&hit| hit < start + line.len());
+            if self.worth_a_look(line, has_signal, keep_mentions) {
                 if let Some(mut event) = self.classify(line, keep_mentions) {
                     event.line = line_no;
                     event.offset = start as u64;
@@ -313,22 +316,27 @@ impl Classifier {
     }
 
     /// A cheap filter in front of [`Classifier::classify`] that never rejects a line it would
-    /// accept. Most lines of a backfill log are logged at INFO or DEBUG: for those only the few
-    /// signal words matter, so the big automaton of every rule literal runs only on lines logged
-    /// at ERROR and above and on lines without a level (tracebacks, the script's own output).
-    fn worth_a_look(&self, line: &[u8], keep_mentions: bool) -> bool {
-        if !self.regex_only.is_empty() {
+    /// accept. Most lines of a backfill log are logged at INFO or DEBUG: for those only the signal
+    /// words matter (`has_signal`: one was found on the line). Indented lines without a level
+    /// (traceback frames, SQL text) can only be exception lines, ❌ lines or signals. The big
+    /// automaton of every rule literal runs only on lines logged at ERROR and above and on other
+    /// lines without a level (the script's own output).
+    fn worth_a_look(&self, line: &[u8], has_signal: bool, keep_mentions: bool) -> bool {
+        if !self.regex_only.is_empty() || has_signal {
             return true;
         }
         // Colour codes can hide the level word; classify strips them first.
-        let level = if memchr::memchr(0x1b, line).is_some() {
-            None
-        } else {
-            extract::level(line)
-        };
-        match level {
+        let plain = memchr::memchr(0x1b, line).is_none();
+        match if plain { extract::level(line) } else { None } {
             Some(level) if level.is_failure() => true,
-            Some(_) if !keep_mentions => self.signals.is_match(line),
+            Some(_) if !keep_mentions => false,
+            None if plain
+                && !keep_mentions
+                && line.first().is_some_and(|&b| b == b' ' || b == b'\t') =>
+            {
+                extract::is_exception_line(line)
+                    || memchr::memmem::find(line, "\u{274c}".as_bytes()).is_some()
+            }
             _ => self.automaton.is_match(line),
         }
     }

@@ -153,7 +153,7 @@ const LEVEL_WINDOW: usize = 80;
 /// `- INFO -`), or any case after `level=` / inside brackets (`level=error`, `[error]`).
 pub fn level(line: &[u8]) -> Option<Level> {
     let head = &line[..line.len().min(LEVEL_WINDOW)];
-    let mut i = 0;
+    let mut i = timestamp_len(head);
     while i < head.len() {
         if !head[i].is_ascii_alphabetic() {
             i += 1;
@@ -196,6 +196,36 @@ pub fn level(line: &[u8]) -> Option<Level> {
         return Some(level);
     }
     None
+}
+
+/// The length of a leading `YYYY-MM-DD HH:MM:SS` timestamp (with `T`, fractions and `Z`), which
+/// nearly every line starts with and which holds no level word: skipping it halves level detection.
+fn timestamp_len(head: &[u8]) -> usize {
+    let digits = |r: std::ops::Range<usize>| {
+        head.get(r)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    let at = |i: usize, set: &[u8]| head.get(i).is_some_and(|b| set.contains(b));
+    if !(digits(0..4) && at(4, b"-") && digits(5..7) && at(7, b"-") && digits(8..10)) {
+        return 0;
+    }
+    if !(at(10, b" T")
+        && digits(11..13)
+        && at(13, b":")
+        && digits(14..16)
+        && at(16, b":")
+        && digits(17..19))
+    {
+        return 10;
+    }
+    let mut i = 19;
+    if at(i, b".,") {
+        i += 1;
+        while head.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+    }
+    i + usize::from(at(i, b"Z"))
 }
 
 /// Whether the line is a Python exception line, as printed last in a traceback:
@@ -254,6 +284,7 @@ fn trim_ascii_start(s: &[u8]) -> &[u8] {
 #[derive(Debug, Clone)]
 pub struct ProcessorNames {
     names: Vec<String>,
+    classes: Vec<String>,
     automaton: AhoCorasick,
     /// Pattern id to processor index: each processor has two patterns (snake, Camel).
     owner: Vec<u16>,
@@ -272,8 +303,10 @@ impl ProcessorNames {
             .match_kind(MatchKind::LeftmostLongest)
             .build(&patterns)
             .expect("processor names are plain literals");
+        let classes = names.iter().map(|n| class_name(n)).collect();
         ProcessorNames {
             names: names.to_vec(),
+            classes,
             automaton,
             owner,
         }
@@ -301,9 +334,8 @@ impl ProcessorNames {
 
     /// The processor whose snake or class name is exactly `token`.
     pub fn lookup(&self, token: &[u8]) -> Option<u16> {
-        self.names
-            .iter()
-            .position(|n| n.as_bytes() == token || class_name(n).as_bytes() == token)
+        (0..self.names.len())
+            .find(|&i| self.names[i].as_bytes() == token || self.classes[i].as_bytes() == token)
             .map(|i| i as u16)
     }
 }
@@ -453,6 +485,9 @@ mod tests {
         assert_eq!(l("ValueError: bad"), None);
         assert_eq!(l("Error connecting"), None);
         assert_eq!(l("query_timeout=180s log_level_INFO"), None);
+        assert_eq!(l("2025-11-29T10:00:01.123Z WARN x"), Some(Level::Warning));
+        assert_eq!(l("2025-11-29 10:00:01,123 - DEBUG - x"), Some(Level::Debug));
+        assert_eq!(l("2025-11-29 INFO x"), Some(Level::Info));
     }
 
     #[test]
