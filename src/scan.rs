@@ -321,15 +321,7 @@ impl BlockReader {
         loop {
             let filled = data.len();
             if !self.eof && filled < want {
-                data.resize(want, 0);
-                let n = read_full(reader, &mut data[filled..])?;
-                data.truncate(filled + n);
-                if let Some(&b) = data[filled..].last() {
-                    self.last_byte = Some(b);
-                }
-                if n < want - filled {
-                    self.eof = true;
-                }
+                self.fill(reader, &mut data, want - filled)?;
             }
             if data.is_empty() {
                 return Ok(None);
@@ -356,18 +348,23 @@ impl BlockReader {
                 return Ok(Some(Block { offset: base, data }));
             }
             // A line longer than a block: read on until its end.
-            let more = want.min(MAX_LINE);
-            let filled = data.len();
-            data.resize(filled + more, 0);
-            let n = read_full(reader, &mut data[filled..])?;
-            data.truncate(filled + n);
-            if let Some(&b) = data[filled..].last() {
-                self.last_byte = Some(b);
-            }
-            if n < more {
-                self.eof = true;
-            }
+            self.fill(reader, &mut data, want.min(MAX_LINE))?;
         }
+    }
+
+    /// Appends up to `more` bytes to `data`, noting the end of the stream. `read_to_end` on a
+    /// `Take` fills spare capacity without zeroing it first.
+    fn fill(&mut self, reader: &mut dyn Read, data: &mut Vec<u8>, more: usize) -> io::Result<()> {
+        let filled = data.len();
+        data.reserve(more);
+        let n = reader.take(more as u64).read_to_end(data)?;
+        if let Some(&b) = data[filled..].last() {
+            self.last_byte = Some(b);
+        }
+        if n < more {
+            self.eof = true;
+        }
+        Ok(())
     }
 
     /// Discards the rest of an overlong line, up to and including its newline, keeping what follows
