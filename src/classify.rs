@@ -81,7 +81,7 @@ const T_GAP: u16 = 1 << 7;
 /// What the scanner looks for on lines logged below ERROR, where only starts, successes, progress,
 /// run banners and gap lists matter: the tails of those signal words (start, processing, running,
 /// launching, executing, run_backfill, success/succeeded, complete(d), dates to process, missing
-/// dates, gap dates) in lower and UPPER case, and ✅. Few patterns with rare leading bytes keep one
+/// dates, gap dates) in lower, UPPER and Title Case, and ✅. Few patterns with rare leading bytes keep one
 /// SIMD (Teddy) pass over a chunk fast; dropping the first letter covers Capitalised words too.
 const SIGNAL_TAILS: [&str; 11] = [
     "tart",
@@ -92,7 +92,7 @@ const SIGNAL_TAILS: [&str; 11] = [
     "_backfill",
     "ucce",
     "omplete",
-    "to process",
+    "o process",
     "issing dates",
     "p dates",
 ];
@@ -100,8 +100,23 @@ const SIGNAL_TAILS: [&str; 11] = [
 fn signal_variants() -> Vec<String> {
     let mut out = vec!["\u{2705}".to_string()];
     for tail in SIGNAL_TAILS {
-        out.push(tail.to_string());
-        out.push(tail.to_ascii_uppercase());
+        // Title Case too, for banners like "Found 3 Dates To Process".
+        let title: Vec<String> = tail
+            .split(' ')
+            .enumerate()
+            .map(|(i, w)| {
+                if i == 0 {
+                    w.to_string()
+                } else {
+                    w[..1].to_ascii_uppercase() + &w[1..]
+                }
+            })
+            .collect();
+        for variant in [tail.to_string(), tail.to_ascii_uppercase(), title.join(" ")] {
+            if !out.contains(&variant) {
+                out.push(variant);
+            }
+        }
     }
     out
 }
@@ -214,21 +229,13 @@ impl Classifier {
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
-            .map_err(|e| Error::Rule {
-                file: "rules".into(),
-                line: 0,
-                rule: None,
-                message: e.to_string(),
-            })?;
+            .map_err(|e| Error::Matcher(e.to_string()))?;
 
         let mut confirm = Vec::with_capacity(rules.len());
         for rule in &rules {
             confirm.push(match &rule.regex {
-                Some(re) => Some(compile_rule_regex(re).map_err(|e| Error::Rule {
-                    file: rule.origin.clone(),
-                    line: 0,
-                    rule: Some(rule.id.clone()),
-                    message: e.to_string(),
+                Some(re) => Some(compile_rule_regex(re).map_err(|e| {
+                    Error::Matcher(format!("rule '{}' ({}): {e}", rule.id, rule.origin))
                 })?),
                 None => None,
             });
@@ -246,12 +253,7 @@ impl Classifier {
         )
         .size_limit(1 << 26)
         .build()
-        .map_err(|e| Error::Rule {
-            file: "rules".into(),
-            line: 0,
-            rule: None,
-            message: e.to_string(),
-        })?;
+        .map_err(|e| Error::Matcher(e.to_string()))?;
         let re = |s: &str| {
             RegexBuilder::new(s)
                 .case_insensitive(true)

@@ -21,6 +21,10 @@ pub enum Error {
         message: String,
     },
 
+    /// Rules that parse but are too big to compile together.
+    #[error("cannot compile the rules: {0}")]
+    Matcher(String),
+
     #[error("--processors: {0}")]
     Processors(String),
 
