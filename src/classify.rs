@@ -318,7 +318,7 @@ impl Classifier {
     }
 
     /// A cheap filter in front of [`Classifier::classify`] that never rejects a line it would
-    /// accept. Most lines of a backfill log are logged at INFO or DEBUG: for those only the signal
+    /// accept (the fuzz target `line_pipeline` checks this). Most lines of a backfill log are logged at INFO or DEBUG: for those only the signal
     /// words matter (`has_signal`: one was found on the line). Indented lines without a level
     /// (traceback frames, SQL text) can only be exception lines, ❌ lines or signals. The big
     /// automaton of every rule literal runs only on lines logged at ERROR and above and on other
@@ -327,15 +327,14 @@ impl Classifier {
         if !self.regex_only.is_empty() || has_signal {
             return true;
         }
-        // Colour codes can hide the level word; classify strips them first.
-        let plain = memchr::memchr(0x1b, line).is_none();
-        match if plain { extract::level(line) } else { None } {
+        // Colour codes can split any word (`ERR\x1b[0mOR`); classify strips them first.
+        if memchr::memchr(0x1b, line).is_some() {
+            return true;
+        }
+        match extract::level(line) {
             Some(level) if level.is_failure() => true,
             Some(_) if !keep_mentions => false,
-            None if plain
-                && !keep_mentions
-                && line.first().is_some_and(|&b| b == b' ' || b == b'\t') =>
-            {
+            None if !keep_mentions && line.first().is_some_and(|&b| b == b' ' || b == b'\t') => {
                 extract::is_exception_line(line)
                     || memchr::memmem::find(line, "\u{274c}".as_bytes()).is_some()
             }
@@ -377,13 +376,16 @@ impl Classifier {
                     || (rule.is_some() && !indented)
             }
         };
-        let gap_list = triggers & T_GAP != 0;
+        // Below ERROR only the signal words (in the casings the scanner searches for) make a line
+        // count, exactly as `worth_a_look` filters: classify alone and the scanner agree.
+        let signal_words = !failure && self.signals.is_match(line);
+        let gap_list = triggers & T_GAP != 0 && (failure || signal_words);
         let mut processor = None;
         let mut dates = Vec::new();
-        let signal = if failure {
-            Signal::None
-        } else {
+        let signal = if signal_words {
             self.signal(line, triggers, &mut processor, &mut dates)
+        } else {
+            Signal::None
         };
         let mention = keep_mentions && rule.is_some();
         if !(failure || signal != Signal::None || gap_list || mention) {

@@ -13,7 +13,7 @@ pub enum Error {
     #[error("{}: is a directory", path.display())]
     IsDirectory { path: PathBuf },
 
-    #[error("{file}:{line}: {}{message}", rule.as_ref().map(|r| format!("rule '{r}': ")).unwrap_or_default())]
+    #[error("{file}:{line}: {}{message}", rule.as_ref().map(|r| format!("rule '{}': ", r.escape_debug())).unwrap_or_default())]
     Rule {
         file: String,
         line: usize,

@@ -92,7 +92,11 @@ impl FromStr for Category {
             .find(|c| c.as_str() == s)
             .ok_or_else(|| {
                 let known: Vec<_> = Category::ALL.iter().map(|c| c.as_str()).collect();
-                format!("unknown category '{s}' (known: {})", known.join(", "))
+                format!(
+                    "unknown category '{}' (known: {})",
+                    s.escape_debug(),
+                    known.join(", ")
+                )
             })
     }
 }

@@ -3,6 +3,7 @@
 
 mod fixtures;
 mod formats;
+mod fuzz_regressions;
 mod helpers;
 mod invariance;
 mod reliability;
