@@ -1,0 +1,344 @@
+//! Arbitrary bytes as a backfill log, through the whole pipeline: classify (`scan_chunk`), fold
+//! (`Triage`), and every output writer. Checks, besides "no panic":
+//!
+//! * the prefilter: `scan_chunk` reports exactly the lines `classify` reports when it reads each
+//!   line alone, and `keep_mentions = false` drops exactly the mention-only events;
+//! * chunk invariance: cutting the log into chunks at newline boundaries (as `scan_mapped` does,
+//!   with a chunk size of 1..=64 bytes taken from the first input byte), scanning each chunk and
+//!   rebasing lines/offsets (as `run_scan` does) gives exactly the single-chunk event list;
+//! * every event sits at the start of the line it numbers, in increasing order;
+//! * event text is clean (no control characters) and bounded (`MAX_TEXT` + `TRUNCATED`);
+//! * mentions do not change the fold: the manifest is byte-identical with or without them;
+//! * the outputs are consistent: TSV has one 10-column row per retry, the summary is terminal-safe,
+//!   the summary counts add up.
+//!
+//! See fuzz/README.md for how to run it and `FUZZ_SKIP`.
+
+#![no_main]
+
+use std::sync::OnceLock;
+
+use backfill_triage::classify::{Classifier, Event, Signal, MAX_LINE};
+use backfill_triage::config::DEFAULT_PROCESSORS;
+use backfill_triage::extract::{MAX_TEXT, TRUNCATED};
+use backfill_triage::rules::Category;
+use backfill_triage::scan::InputStats;
+use backfill_triage::triage::{Reason, Report, Triage};
+use backfill_triage::{output, summary};
+use libfuzzer_sys::fuzz_target;
+
+const FILE: &str = "fuzz.log";
+
+fn classifier() -> &'static Classifier {
+    static CLASSIFIER: OnceLock<Classifier> = OnceLock::new();
+    CLASSIFIER.get_or_init(|| {
+        let processors: Vec<String> = DEFAULT_PROCESSORS.iter().map(|s| s.to_string()).collect();
+        Classifier::new(backfill_triage::rules::builtin(), &processors)
+            .expect("the built-in rules compile")
+    })
+}
+
+/// Chunk bounds exactly as `Scanner::scan_mapped` cuts a mapped file: aim at `start + size`, then
+/// run on to just after the next newline.
+fn chunk_bounds(data: &[u8], size: usize) -> Vec<(usize, usize)> {
+    let mut bounds = Vec::new();
+    let mut start = 0;
+    while start < data.len() {
+        let target = (start + size).min(data.len());
+        let end = if target == data.len() {
+            target
+        } else {
+            memchr_nl(&data[target - 1..]).map_or(data.len(), |i| target + i)
+        };
+        bounds.push((start, end));
+        start = end;
+    }
+    bounds
+}
+
+fn memchr_nl(s: &[u8]) -> Option<usize> {
+    s.iter().position(|&b| b == b'\n')
+}
+
+/// Scans `data` cut into chunks of about `size` bytes and rebases every event onto the whole
+/// input, as `run_scan`'s fold does. Returns the events and the total newline count.
+fn scan_chunked(c: &Classifier, data: &[u8], size: usize, keep: bool) -> (Vec<Event>, u64) {
+    let mut events = Vec::new();
+    let mut base_line = 0u64;
+    for (start, end) in chunk_bounds(data, size) {
+        let chunk = c.scan_chunk(&data[start..end], keep);
+        for mut event in chunk.events {
+            event.line += base_line;
+            event.offset += start as u64;
+            events.push(event);
+        }
+        base_line += chunk.newlines;
+    }
+    (events, base_line)
+}
+
+/// The events `classify` gives for every line of `data` read on its own: what `scan_chunk`, with
+/// whatever prefilter it uses, must reproduce exactly.
+fn classify_each_line(c: &Classifier, data: &[u8], keep: bool) -> Vec<Event> {
+    let mut events = Vec::new();
+    let mut start = 0;
+    let mut line_no = 0u64;
+    while start < data.len() {
+        let end = memchr_nl(&data[start..]).map_or(data.len(), |i| start + i);
+        line_no += 1;
+        if let Some(mut e) = c.classify(&data[start..end.min(start + MAX_LINE)], keep) {
+            e.line = line_no;
+            e.offset = start as u64;
+            events.push(e);
+        }
+        start = end + 1;
+    }
+    events
+}
+
+/// Checks named in `FUZZ_SKIP` (comma-separated) are skipped, so that a long run can go on past a
+/// known, already reported bug; every other check still runs. Unset, every check runs.
+fn skipped(check: &str) -> bool {
+    static SKIP: OnceLock<Vec<String>> = OnceLock::new();
+    SKIP.get_or_init(|| {
+        std::env::var("FUZZ_SKIP")
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
+    .iter()
+    .any(|s| s == check)
+}
+
+fn first_difference(a: &[Event], b: &[Event]) -> (usize, Option<Event>, Option<Event>) {
+    let i = a
+        .iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()));
+    (i, a.get(i).cloned(), b.get(i).cloned())
+}
+
+fn fold(c: &Classifier, events: &[Event], lines: u64) -> Report {
+    let mut triage = Triage::new(c);
+    let file = triage.add_file(FILE.to_string());
+    for event in events {
+        triage.feed(file, event.clone());
+    }
+    triage.end_of_file(file, lines);
+    triage.finish()
+}
+
+fn check_events(data: &[u8], events: &[Event], newlines: u64) {
+    assert_eq!(
+        newlines,
+        data.iter().filter(|&&b| b == b'\n').count() as u64,
+        "newline count"
+    );
+    // Walk the input once: line numbers and offsets must agree with the bytes.
+    let mut line = 1u64;
+    let mut counted = 0usize;
+    let mut prev: Option<(u64, u64)> = None;
+    for e in events {
+        let offset = usize::try_from(e.offset).expect("offset fits");
+        assert!(offset < data.len().max(1), "offset {offset} past the input");
+        assert!(
+            offset == 0 || data[offset - 1] == b'\n',
+            "event offset {offset} is not at a line start"
+        );
+        assert!(offset >= counted, "events out of order");
+        line += data[counted..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        counted = offset;
+        assert_eq!(e.line, line, "line number of the event at offset {offset}");
+        if let Some(p) = prev {
+            assert!((e.line, e.offset) > p, "events not strictly increasing");
+        }
+        prev = Some((e.line, e.offset));
+
+        assert!(
+            !e.text.chars().any(char::is_control),
+            "control character in event text {:?}",
+            e.text
+        );
+        assert!(
+            e.text.len() <= MAX_TEXT + TRUNCATED.len(),
+            "event text of {} bytes",
+            e.text.len()
+        );
+        if let Some(p) = e.processor {
+            assert!(
+                (p as usize) < DEFAULT_PROCESSORS.len(),
+                "processor index {p}"
+            );
+        }
+        if let Some(r) = e.rule {
+            assert!((r as usize) < classifier().rules().len(), "rule index {r}");
+        }
+        if e.signal == Signal::Start {
+            assert!(
+                e.processor.is_some() && !e.dates.is_empty(),
+                "start without pair"
+            );
+        }
+        if e.failure {
+            assert_eq!(e.signal, Signal::None, "failure with a signal");
+        }
+    }
+}
+
+fn check_report(report: &Report, inputs: &[InputStats]) {
+    let s = &report.summary;
+    assert_eq!(
+        s.attempts,
+        s.succeeded + s.failed + s.interrupted,
+        "attempts != succeeded + failed + interrupted: {s:?}"
+    );
+    assert_eq!(s.retries, report.retries.len() as u64);
+    assert_eq!(s.by_category.values().sum::<u64>(), s.retries);
+    assert_eq!(s.by_processor.values().sum::<u64>(), s.retries);
+    let order = |r: &backfill_triage::triage::Retry| {
+        (
+            r.date,
+            DEFAULT_PROCESSORS
+                .iter()
+                .position(|p| *p == r.processor)
+                .expect("known processor"),
+        )
+    };
+    for w in report.retries.windows(2) {
+        assert!(
+            order(&w[0]) < order(&w[1]),
+            "retry rows unsorted or repeated"
+        );
+    }
+    for r in &report.retries {
+        assert_eq!(r.action, r.category.action());
+        match r.reason {
+            Reason::Failed => assert!(r.failures >= 1),
+            Reason::Interrupted => assert_eq!(r.category, Category::ScriptInfrastructure),
+            Reason::Gap => assert_eq!(r.category, Category::DefensiveCheck),
+        }
+        assert!(
+            !r.error.contains(['\n', '\r', '\t']),
+            "raw control in {:?}",
+            r.error
+        );
+    }
+
+    let _json = output::manifest_json(inputs, report);
+
+    let mut tsv = Vec::new();
+    output::write_rows(&mut tsv, &report.retries, b'\t').expect("tsv to a Vec");
+    let rows: Vec<&[u8]> = tsv
+        .strip_suffix(b"\n")
+        .unwrap_or(&tsv)
+        .split(|&b| b == b'\n')
+        .collect();
+    assert_eq!(rows.len(), report.retries.len() + 1, "tsv rows");
+    for row in rows {
+        assert_eq!(
+            row.iter().filter(|&&b| b == b'\t').count(),
+            9,
+            "tsv columns"
+        );
+    }
+
+    let mut csv = Vec::new();
+    output::write_rows(&mut csv, &report.retries, b',').expect("csv to a Vec");
+
+    let mut commands = Vec::new();
+    output::write_commands(&mut commands, &report.retries).expect("commands to a Vec");
+    let script = std::str::from_utf8(&commands).expect("commands are UTF-8");
+    assert_eq!(
+        script.lines().count(),
+        3 + report.retries.len() + script.matches("\nsleep 30").count()
+    );
+
+    let mut text = Vec::new();
+    summary::write_summary(&mut text, inputs, report).expect("summary to a Vec");
+    let text = std::str::from_utf8(&text).expect("summary is UTF-8");
+    assert!(
+        !text.chars().any(|c| c != '\n' && c.is_control()),
+        "control character in the summary"
+    );
+}
+
+fuzz_target!(|data: &[u8]| {
+    let c = classifier();
+
+    // (a) one chunk, as a small file is read.
+    let whole = c.scan_chunk(data, true);
+    check_events(data, &whole.events, whole.newlines);
+
+    let lean = c.scan_chunk(data, false);
+    assert_eq!(lean.newlines, whole.newlines);
+    if !skipped("prefilter") {
+        // scan_chunk's prefilter must never drop a line that classify, reading it alone, reports.
+        for (keep, events) in [(true, &whole.events), (false, &lean.events)] {
+            let oracle = classify_each_line(c, data, keep);
+            if *events != oracle {
+                let (i, scanned, alone) = first_difference(events, &oracle);
+                panic!(
+                    "keep_mentions={keep}: scan_chunk and line-by-line classify differ at event \
+                     #{i}: scan_chunk {scanned:?} vs classify {alone:?}"
+                );
+            }
+        }
+        // keep_mentions = false drops exactly the lines that are only a rule mention.
+        let expected: Vec<Event> = whole
+            .events
+            .iter()
+            .filter(|e| e.failure || e.signal != Signal::None || e.gap_list)
+            .cloned()
+            .collect();
+        if lean.events != expected {
+            let (i, lean_e, kept_e) = first_difference(&lean.events, &expected);
+            panic!(
+                "keep_mentions=false is not keep_mentions=true without mentions at #{i}: \
+                 {lean_e:?} vs {kept_e:?}"
+            );
+        }
+    }
+
+    // (c) chunk invariance, for both kinds of scan.
+    let size = data.first().map_or(1, |b| usize::from(b % 64) + 1);
+    for (keep, single) in [(true, &whole), (false, &lean)] {
+        let (chunked, newlines) = scan_chunked(c, data, size, keep);
+        assert_eq!(newlines, single.newlines, "chunked newline count");
+        if chunked != single.events {
+            let (i, a, b) = first_difference(&chunked, &single.events);
+            panic!(
+                "keep_mentions={keep}, chunk size {size}: event lists differ at #{i}: \
+                 chunked {a:?} vs one chunk {b:?}"
+            );
+        }
+    }
+
+    // (b) the fold and every writer, on the events every format but `events` folds.
+    let lines = whole.newlines + u64::from(data.last().is_some_and(|&b| b != b'\n'));
+    let inputs = [InputStats {
+        path: FILE.to_string(),
+        bytes: data.len() as u64,
+        lines,
+        gzip: false,
+        error: None,
+    }];
+    let report = fold(c, &lean.events, lines);
+    check_report(&report, &inputs);
+
+    // `--format events` folds the list with mentions: they must not change the manifest. (Only
+    // meaningful when the lean list is the mention-free one, which the prefilter check asserts.)
+    if !skipped("prefilter") {
+        let with_mentions = fold(c, &whole.events, lines);
+        assert!(
+            output::manifest_json(&inputs, &report)
+                == output::manifest_json(&inputs, &with_mentions),
+            "mention events changed the manifest"
+        );
+    }
+});
