@@ -167,17 +167,9 @@ pub fn level(line: &[u8]) -> Option<Level> {
         if i == head.len() && head.len() < line.len() && line[i].is_ascii_alphanumeric() {
             return None;
         }
-        if start > 0 && (head[start - 1] == b'_' || head[start - 1] == b'.') {
-            continue;
-        }
         let word = &head[start..i];
-        let upper = word.iter().all(|b| !b.is_ascii_lowercase());
-        let tagged = (start > 0 && matches!(head[start - 1], b'[' | b'='))
-            || (start > 0 && head[start - 1] == b'"' && head[..start - 1].ends_with(b"level\":"));
-        if !upper && !tagged {
-            continue;
-        }
-        if !(3..=8).contains(&word.len()) {
+        let before = if start > 0 { head[start - 1] } else { b' ' };
+        if !(3..=8).contains(&word.len()) || before == b'_' || before == b'.' {
             continue;
         }
         let mut key = [0u8; 8];
@@ -193,39 +185,40 @@ pub fn level(line: &[u8]) -> Option<Level> {
             b"FATAL" | b"PANIC" => Level::Fatal,
             _ => continue,
         };
-        return Some(level);
+        // Upper case, or tagged as a level in any case: `[error]`, `level=error`, `"level":"error"`.
+        let tagged = matches!(before, b'[' | b'=')
+            || (before == b'"' && head[..start - 1].ends_with(b"level\":"));
+        if key[..word.len()] == *word || tagged {
+            return Some(level);
+        }
     }
     None
 }
 
 /// The length of a leading `YYYY-MM-DD HH:MM:SS` timestamp (with `T`, fractions and `Z`), which
 /// nearly every line starts with and which holds no level word: skipping it halves level detection.
-fn timestamp_len(head: &[u8]) -> usize {
-    let digits = |r: std::ops::Range<usize>| {
-        head.get(r)
-            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
-    };
-    let at = |i: usize, set: &[u8]| head.get(i).is_some_and(|b| set.contains(b));
-    if !(digits(0..4) && at(4, b"-") && digits(5..7) && at(7, b"-") && digits(8..10)) {
+fn timestamp_len(h: &[u8]) -> usize {
+    let digit = |i: usize| h[i].is_ascii_digit();
+    if h.len() < 10
+        || !(digit(0) && digit(1) && digit(2) && digit(3) && h[4] == b'-')
+        || !(digit(5) && digit(6) && h[7] == b'-' && digit(8) && digit(9))
+    {
         return 0;
     }
-    if !(at(10, b" T")
-        && digits(11..13)
-        && at(13, b":")
-        && digits(14..16)
-        && at(16, b":")
-        && digits(17..19))
+    if h.len() < 19
+        || !(matches!(h[10], b' ' | b'T') && digit(11) && digit(12) && h[13] == b':')
+        || !(digit(14) && digit(15) && h[16] == b':' && digit(17) && digit(18))
     {
         return 10;
     }
     let mut i = 19;
-    if at(i, b".,") {
+    if i < h.len() && matches!(h[i], b'.' | b',') {
         i += 1;
-        while head.get(i).is_some_and(u8::is_ascii_digit) {
+        while i < h.len() && digit(i) {
             i += 1;
         }
     }
-    i + usize::from(at(i, b"Z"))
+    i + usize::from(i < h.len() && h[i] == b'Z')
 }
 
 /// Whether the line is a Python exception line, as printed last in a traceback:
