@@ -27,7 +27,7 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 
 # Runs "$@" and prints the peak RssAnon in KiB, sampled every 2 ms.
 peak_anon() {
-    "$@" & local pid=$! peak=0 kb
+    "$@" >/dev/null & local pid=$! peak=0 kb
     while kill -0 "$pid" 2>/dev/null; do
         kb=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
         [[ -n $kb && $kb -gt $peak ]] && peak=$kb
@@ -39,8 +39,8 @@ peak_anon() {
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB"
 echo
-echo "| size | bytes | median s | GB/s | s per GB | peak anon MiB | manifest vs truth |"
-echo "|---|---:|---:|---:|---:|---:|---|"
+echo "| size | bytes | median s | GB/s | s per GB | peak anon MiB (mmap) | peak anon MiB (--no-mmap) | manifest vs truth |"
+echo "|---|---:|---:|---:|---:|---:|---:|---|"
 for size in $SIZES; do
     log=$TMP/backfill-triage-scale-$size-seed$SEED.log
     if [[ ! -s $log || ! -s $log.truth.tsv ]]; then
@@ -57,13 +57,14 @@ for size in $SIZES; do
     done
     med=$(printf '%s\n' "${times[@]}" | median)
     anon=$(peak_anon "$BT" scan "$log" --manifest "$TMP/scale-manifest.json" --quiet --format tsv)
+    anon_stream=$(peak_anon "$BT" scan "$log" --no-mmap --manifest "$TMP/scale-manifest.json" --quiet --format tsv)
     if "$BT" scan "$log" --quiet --format tsv | cut -f1,2,3,5,7 | cmp -s - "$log.truth.tsv"; then
         truth=MATCH
     else
         truth=DIFFERS
     fi
-    awk -v s="$size" -v b="$bytes" -v t="$med" -v a="$anon" -v m="$truth" \
-        'BEGIN {printf "| %s | %d | %.3f | %.2f | %.3f | %.1f | %s |\n", s, b, t, b/t/1e9, t/(b/1e9), a/1024, m}'
+    awk -v s="$size" -v b="$bytes" -v t="$med" -v a="$anon" -v n="$anon_stream" -v m="$truth" \
+        'BEGIN {printf "| %s | %.0f | %.3f | %.2f | %.3f | %.1f | %.1f | %s |\n", s, b, t, b/t/1e9, t/(b/1e9), a/1024, n/1024, m}'
 done
 
 # The progress bar only draws on a terminal: run under script(1) to give it one.
