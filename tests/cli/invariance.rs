@@ -81,6 +81,27 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Any bytes at all (newline-rich, so chunks cut lines): no panic, and the same manifest
+    /// whatever the chunking, threads and reader.
+    #[test]
+    fn any_bytes_scan_without_panic_and_invariantly(
+        bytes in prop::collection::vec(prop_oneof![3 => any::<u8>(), 1 => Just(b'\n'), 1 => Just(b'-')], 0..3000),
+        chunk_size in 1usize..64,
+        threads in 1usize..4,
+    ) {
+        let dir = tempdir();
+        let path = dir.path().join("bytes.log");
+        std::fs::write(&path, &bytes).unwrap();
+        let reference = manifest(&path, 1, 1 << 30, true);
+        serde_json::from_str::<serde_json::Value>(&reference).expect("valid JSON");
+        prop_assert_eq!(&reference, &manifest(&path, threads, chunk_size, true));
+        prop_assert_eq!(&reference, &manifest(&path, threads, chunk_size, false));
+    }
+}
+
 #[test]
 fn thread_counts_and_tiny_chunks_give_identical_manifests() {
     for name in ["sample", "multi_run", "scenario3_gap"] {
