@@ -176,6 +176,10 @@ impl Out<'_> {
     }
 }
 
+fn average_rate(state: &indicatif::ProgressState) -> f64 {
+    state.pos() as f64 / state.elapsed().as_secs_f64().max(1e-3)
+}
+
 /// A byte-progress bar on stderr, only when asked for (a terminal, not `--quiet`).
 fn progress_bar(config: &Config) -> indicatif::ProgressBar {
     if !config.progress {
@@ -189,17 +193,38 @@ fn progress_bar(config: &Config) -> indicatif::ProgressBar {
             Source::Stdin => None,
         })
         .sum();
-    let bar = match sizes {
-        Some(total) => indicatif::ProgressBar::new(total).with_style(
-            indicatif::ProgressStyle::with_template(
-                "{bytes}/{total_bytes} {wide_bar} {binary_bytes_per_sec} ETA {eta}",
+    // indicatif's own rate estimator is smoothed over many seconds and reads far too low on a
+    // scan that lasts a few: show the average since the start, and the ETA it implies.
+    let style = |template: &str| {
+        indicatif::ProgressStyle::with_template(template)
+            .expect("valid template")
+            .with_key(
+                "rate",
+                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{}/s", indicatif::BinaryBytes(average_rate(s) as u64));
+                },
             )
-            .expect("valid template"),
-        ),
-        None => indicatif::ProgressBar::new_spinner().with_style(
-            indicatif::ProgressStyle::with_template("{spinner} {bytes} {binary_bytes_per_sec}")
-                .expect("valid template"),
-        ),
+            .with_key(
+                "eta",
+                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let left = s.len().unwrap_or(0).saturating_sub(s.pos()) as f64;
+                    let secs = if average_rate(s) > 0.0 {
+                        left / average_rate(s)
+                    } else {
+                        0.0
+                    };
+                    let _ = write!(
+                        w,
+                        "{}",
+                        indicatif::HumanDuration(std::time::Duration::from_secs_f64(secs))
+                    );
+                },
+            )
+    };
+    let bar = match sizes {
+        Some(total) => indicatif::ProgressBar::new(total)
+            .with_style(style("{bytes}/{total_bytes} {wide_bar} {rate} ETA {eta}")),
+        None => indicatif::ProgressBar::new_spinner().with_style(style("{spinner} {bytes} {rate}")),
     };
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(10));
     bar
