@@ -14,6 +14,11 @@ fn main() -> ExitCode {
     // SIGINT/SIGTERM: finish nothing half-way; the scan stops at its next window.
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
     let result = match args.command {
+        // Waiting on a terminal for a log that is never coming helps nobody.
+        cli::Command::Scan(scan) if scan.logs.is_empty() && io::stdin().is_terminal() => {
+            eprintln!("backfill-triage: no input: give LOG files, or pipe a log into stdin ('-')");
+            return ExitCode::from(2);
+        }
         cli::Command::Scan(scan) => {
             let config = scan.into_config(io::stderr().is_terminal());
             let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout());
