@@ -14,9 +14,10 @@ pub const DEFAULT_PROCESSORS: [&str; 5] = [
     "upcoming_team_game_context",
 ];
 
-/// Default chunk: big enough that per-chunk overhead vanishes, small enough to spread a file over
-/// every thread and to bound stream buffers.
-pub const DEFAULT_CHUNK_SIZE: usize = 4 << 20;
+/// Default chunk: big enough that the per-window synchronisation stays small (1 MiB chunks scan 12%
+/// slower than 4 MiB), small enough to bound the events in flight in a log made only of failures
+/// (peak heap 55 MiB with 4 MiB chunks, 45 MiB with 2 MiB).
+pub const DEFAULT_CHUNK_SIZE: usize = 2 << 20;
 
 /// What goes to stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -397,6 +397,11 @@ pub const TRUNCATED: &str = " …[truncated]";
 /// replay escape sequences on a terminal) become U+FFFD, tabs become spaces, a BOM and surrounding
 /// whitespace go, and anything past [`MAX_TEXT`] bytes is cut with [`TRUNCATED`].
 pub fn clean_text(line: &[u8]) -> String {
+    // Nearly every line is short printable ASCII: nothing to replace, cut or decode.
+    if line.len() <= MAX_TEXT && line.iter().all(|&b| (0x20..0x7f).contains(&b)) {
+        let text = std::str::from_utf8(line).expect("printable ASCII is UTF-8");
+        return text.trim().to_string();
+    }
     let raw = &line[..line.len().min(MAX_TEXT * 2)];
     let lossy = String::from_utf8_lossy(raw);
     let mut out = String::with_capacity(lossy.len().min(MAX_TEXT + TRUNCATED.len()));

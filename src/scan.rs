@@ -18,10 +18,6 @@ use crate::error::{Error, Result};
 /// Set by the SIGINT handler: scans stop at the next window and report [`Error::Interrupted`].
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Stream blocks are owned buffers (two windows of them live at once), so they are kept smaller
-/// than mapped chunks: this bounds a stream's memory without costing throughput.
-const STREAM_BLOCK: usize = 1 << 20;
-
 /// One input: a path, or `-` for standard input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -176,7 +172,7 @@ impl Scanner<'_> {
         } else {
             Box::new(reader)
         };
-        let mut blocks = BlockReader::new(self.chunk_size.min(STREAM_BLOCK));
+        let mut blocks = BlockReader::new(self.chunk_size);
         let window = self.window();
         let mut failed: Option<io::Error> = None;
         let mut next = || {

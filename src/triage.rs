@@ -323,8 +323,11 @@ impl<'c> Triage<'c> {
     fn on_failure(&mut self, at: At, event: Event) {
         let category = self.classifier.category(event.rule);
         self.summary.failure_lines += 1;
-        if self.top.len() < MAX_TOP_KEYS || self.top.contains_key(&fold_digits(&event.text)) {
-            *self.top.entry(fold_digits(&event.text)).or_default() += 1;
+        let key = fold_digits(&event.text);
+        if let Some(n) = self.top.get_mut(&key) {
+            *n += 1;
+        } else if self.top.len() < MAX_TOP_KEYS {
+            self.top.insert(key, 1);
         }
         if self.classifier.is_crash(event.rule) {
             self.crash(at, &event);
