@@ -72,7 +72,9 @@ fn scan_chunk(bencher: Bencher) {
 fn scan_chunk_noise(bencher: Bencher) {
     let data = noise();
     let c = classifier();
-    bencher.counter(BytesCount::of_slice(data)).bench(|| c.scan_chunk(black_box(data), false));
+    bencher
+        .counter(BytesCount::of_slice(data))
+        .bench(|| c.scan_chunk(black_box(data), false));
 }
 
 #[divan::bench]

@@ -18,6 +18,11 @@ use crate::error::{Error, Result};
 /// Set by the SIGINT handler: scans stop at the next window and report [`Error::Interrupted`].
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
+/// Stream blocks are owned buffers, two windows of them alive at once, so they are kept smaller than
+/// mapped chunks: at 4 GB, 2 MiB blocks peaked at 56 MiB of heap and 1 MiB blocks at about 33 MiB,
+/// at the same speed.
+const STREAM_BLOCK: usize = 1 << 20;
+
 /// One input: a path, or `-` for standard input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -172,7 +177,7 @@ impl Scanner<'_> {
         } else {
             Box::new(reader)
         };
-        let mut blocks = BlockReader::new(self.chunk_size);
+        let mut blocks = BlockReader::new(self.chunk_size.min(STREAM_BLOCK));
         let window = self.window();
         let mut failed: Option<io::Error> = None;
         let mut next = || {
