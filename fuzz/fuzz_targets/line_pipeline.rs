@@ -16,6 +16,9 @@
 
 #![no_main]
 
+#[path = "../common.rs"]
+mod common;
+use common::skipped;
 use std::sync::OnceLock;
 
 use backfill_triage::classify::{Classifier, Event, Signal, MAX_LINE};
@@ -94,22 +97,6 @@ fn classify_each_line(c: &Classifier, data: &[u8], keep: bool) -> Vec<Event> {
         start = end + 1;
     }
     events
-}
-
-/// Checks named in `FUZZ_SKIP` (comma-separated) are skipped, so that a long run can go on past a
-/// known, already reported bug; every other check still runs. Unset, every check runs.
-fn skipped(check: &str) -> bool {
-    static SKIP: OnceLock<Vec<String>> = OnceLock::new();
-    SKIP.get_or_init(|| {
-        std::env::var("FUZZ_SKIP")
-            .unwrap_or_default()
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    })
-    .iter()
-    .any(|s| s == check)
 }
 
 fn first_difference(a: &[Event], b: &[Event]) -> (usize, Option<Event>, Option<Event>) {

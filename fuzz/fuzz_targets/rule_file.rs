@@ -9,6 +9,9 @@
 
 #![no_main]
 
+#[path = "../common.rs"]
+mod common;
+use common::skipped;
 use std::sync::OnceLock;
 
 use backfill_triage::classify::{Classifier, Event};
@@ -51,22 +54,6 @@ fn builtin() -> &'static [Rule] {
 fn processors() -> &'static [String] {
     static P: OnceLock<Vec<String>> = OnceLock::new();
     P.get_or_init(|| DEFAULT_PROCESSORS.iter().map(|s| s.to_string()).collect())
-}
-
-/// Checks named in `FUZZ_SKIP` (comma-separated) are skipped, so that a long run can go on past a
-/// known, already reported bug; every other check still runs. Unset, every check runs.
-fn skipped(check: &str) -> bool {
-    static SKIP: OnceLock<Vec<String>> = OnceLock::new();
-    SKIP.get_or_init(|| {
-        std::env::var("FUZZ_SKIP")
-            .unwrap_or_default()
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    })
-    .iter()
-    .any(|s| s == check)
 }
 
 fn exercise(c: &Classifier) {
