@@ -76,8 +76,6 @@ struct PairState {
 /// One backfill run found in the input.
 #[derive(Debug, Clone, Serialize)]
 pub struct Run {
-    #[serde(skip)]
-    pub file_index: u32,
     pub file: String,
     pub first_line: u64,
     pub completed: bool,
@@ -535,7 +533,6 @@ impl<'c> Triage<'c> {
             return run;
         }
         self.runs.push(Run {
-            file_index: at.file,
             file: self.files[at.file as usize].clone(),
             first_line: at.line,
             completed: false,
