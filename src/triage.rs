@@ -132,7 +132,8 @@ pub struct Retry {
     pub line: u64,
     pub failures: u32,
     pub blocked_by: Vec<Date>,
-    #[serde(skip)]
+    /// The rule that named the category (null for interrupted and gap rows, and for failures no
+    /// rule names): what to retune when a category is wrong.
     pub rule: Option<String>,
 }
 
