@@ -33,7 +33,13 @@ fn main() -> ExitCode {
             ExitCode::from(130)
         }
         Err(e) => {
-            eprintln!("backfill-triage: {e}");
+            // A file name may hold control characters: never replay them on the terminal.
+            let message: String = e
+                .to_string()
+                .chars()
+                .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+                .collect();
+            eprintln!("backfill-triage: {message}");
             ExitCode::from(2)
         }
     }

@@ -32,7 +32,7 @@ pub fn write_summary(
         writeln!(
             out,
             "  skipped {}: {}",
-            input.path,
+            safe(&input.path),
             input.error.as_deref().unwrap_or_default()
         )?;
     }
@@ -49,7 +49,12 @@ pub fn write_summary(
         let state = if run.completed {
             "completed".to_string()
         } else if let Some(crash) = &run.crash {
-            format!("CRASHED at {}:{}: {}", crash.file, crash.line, crash.text)
+            format!(
+                "CRASHED at {}:{}: {}",
+                safe(&crash.file),
+                crash.line,
+                crash.text
+            )
         } else {
             "crashed".to_string()
         };
@@ -57,7 +62,7 @@ pub fn write_summary(
             out,
             "  #{} {}:{}  {}",
             i + 1,
-            run.file,
+            safe(&run.file),
             run.first_line,
             state
         )?;
@@ -116,7 +121,12 @@ pub fn write_summary(
             writeln!(
                 out,
                 "    {} {:<30}{}  {}:{}  {}",
-                r.date, r.processor, extra, r.file, r.line, r.error
+                r.date,
+                r.processor,
+                extra,
+                safe(&r.file),
+                r.line,
+                r.error
             )?;
         }
         if rows.len() > ROWS_PER_ACTION {
@@ -157,11 +167,23 @@ pub fn write_summary(
             writeln!(
                 out,
                 "  {}:{}  [{}]  {}{}",
-                u.file, u.line, u.category, u.error, repeats
+                safe(&u.file),
+                u.line,
+                u.category,
+                u.error,
+                repeats
             )?;
         }
     }
     Ok(())
+}
+
+/// File names come from the command line and may hold control characters; log text is already
+/// cleaned. Neither may replay escape sequences on the terminal.
+fn safe(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
 }
 
 fn plural(n: u64) -> &'static str {

@@ -47,6 +47,22 @@ fn a_missing_input_is_a_one_line_error_and_the_old_manifest_stays() {
 }
 
 #[test]
+fn control_characters_in_file_names_are_not_replayed() {
+    let dir = tempdir();
+    let evil = dir.path().join("evil\x1b[31m.log");
+    std::fs::copy(root().join("fixtures/scenario1_crash.log"), &evil).unwrap();
+    let summary = run(&["scan", evil.to_str().unwrap()], None).success();
+    assert!(!summary.stdout().contains('\x1b'), "{}", summary.report());
+    let missing = dir.path().join("gone\x1b]0;x\x07.log");
+    let error = run(&["scan", missing.to_str().unwrap()], None).fails_with(2);
+    assert!(
+        !error.stderr().chars().any(|c| c.is_control() && c != '\n'),
+        "{}",
+        error.report()
+    );
+}
+
+#[test]
 fn a_directory_is_a_one_line_error() {
     let dir = tempdir();
     let d = dir.path().to_str().unwrap();
