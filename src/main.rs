@@ -9,19 +9,7 @@ use std::sync::atomic::Ordering;
 use backfill_triage::{scan::INTERRUPTED, Error};
 use clap::Parser;
 
-/// Chunks allocate their events' text on worker threads and the fold frees it on another. glibc's
-/// malloc serialises those cross-thread frees (a log made only of failures ran slower on two threads
-/// than on one, with a second of system time); mimalloc frees them without contention.
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// `mi_option_purge_delay` in mimalloc v2's `mimalloc.h` (libmimalloc-sys names the options around
-/// it, not this one). Purging freed memory at once keeps the peak heap where glibc's was.
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
 fn main() -> ExitCode {
-    // SAFETY: sets a plain integer option of the allocator; mimalloc reads options atomically.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     let args = cli::Args::parse();
     // SIGINT/SIGTERM: finish nothing half-way; the scan stops at its next window.
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
