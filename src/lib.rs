@@ -4,10 +4,13 @@
 //! [`classify`] (rules from [`rules`], fields from [`extract`]); [`triage`] folds the events in input
 //! order into runs, attempts and retry rows; [`output`] and [`summary`] write the results.
 
+pub mod category;
 pub mod classify;
 pub mod config;
+pub mod date;
 pub mod error;
 pub mod extract;
+pub mod manifest;
 mod mapped;
 pub mod output;
 pub mod rules;
@@ -21,7 +24,8 @@ use std::io::{self, Write};
 use classify::Classifier;
 use config::{Config, Format};
 pub use error::{Error, Result};
-use scan::{Chunk, InputStats, Scanner, Source};
+use manifest::InputStats;
+use scan::{Chunk, Scanner, Source};
 use triage::Triage;
 
 /// The built-in rules with the config's rule files layered over them, compiled.
@@ -136,7 +140,7 @@ pub fn run_scan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<()> 
     bar.finish_and_clear();
     let report = triage.finish();
     let json = (config.manifest.is_some() || config.format == Format::Json)
-        .then(|| output::manifest_json(&inputs, &report));
+        .then(|| output::manifest_json(&output::manifest(&inputs, &report)));
     if let (Some(path), Some(json)) = (&config.manifest, &json) {
         output::write_atomically(path, json).map_err(|e| Error::io(path, e))?;
     }

@@ -4,49 +4,33 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use serde::Serialize;
-
 use crate::classify::{Classifier, Event};
-use crate::extract::Date;
-use crate::rules::Category;
-use crate::scan::InputStats;
-use crate::triage::{Reason, Report, Retry, Run, Summary, Unattributed};
+use crate::date::Date;
+use crate::manifest::{EventLine, InputStats, Manifest, Reason, Retry, Tool, SCHEMA_VERSION};
+use crate::triage::Report;
 
-pub const SCHEMA_VERSION: u32 = 1;
-
-#[derive(Serialize)]
-struct Tool {
-    name: &'static str,
-    version: &'static str,
-}
-
-/// The retry manifest. Its bytes depend only on the input: no clock, no thread count, no paths
-/// other than the ones given.
-#[derive(Serialize)]
-struct Manifest<'a> {
-    schema_version: u32,
-    tool: Tool,
-    inputs: &'a [InputStats],
-    runs: &'a [Run],
-    summary: &'a Summary,
-    retries: &'a [Retry],
-    unattributed: &'a [Unattributed],
-}
-
-pub fn manifest_json(inputs: &[InputStats], report: &Report) -> Vec<u8> {
-    let manifest = Manifest {
+/// The manifest document of a finished scan.
+pub fn manifest(inputs: &[InputStats], report: &Report) -> Manifest {
+    Manifest {
         schema_version: SCHEMA_VERSION,
-        tool: Tool {
-            name: env!("CARGO_PKG_NAME"),
-            version: env!("CARGO_PKG_VERSION"),
-        },
-        inputs,
-        runs: &report.runs,
-        summary: &report.summary,
-        retries: &report.retries,
-        unattributed: &report.unattributed,
-    };
-    let mut out = serde_json::to_vec_pretty(&manifest).expect("the manifest serialises");
+        tool: Tool::this(),
+        inputs: inputs.to_vec(),
+        runs: report.runs.clone(),
+        summary: report.summary.clone(),
+        retries: report
+            .retries
+            .iter()
+            .map(|r| Retry {
+                command: command(r),
+                ..r.clone()
+            })
+            .collect(),
+        unattributed: report.unattributed.clone(),
+    }
+}
+
+pub fn manifest_json(manifest: &Manifest) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(manifest).expect("the manifest serialises");
     out.push(b'\n');
     out
 }
@@ -112,7 +96,7 @@ pub fn write_rows(out: &mut dyn Write, retries: &[Retry], delimiter: u8) -> io::
             r.date.to_string().as_str(),
             &r.processor,
             r.category.as_str(),
-            r.action,
+            r.action.as_str(),
             r.reason.as_str(),
             &r.failures.to_string(),
             &join_dates(&r.blocked_by),
@@ -133,6 +117,14 @@ fn join_dates(dates: &[Date]) -> String {
         .join(",")
 }
 
+/// The playbook's retry command for one row.
+pub fn command(r: &Retry) -> String {
+    format!(
+        "./bin/run_backfill.sh {}/{} --start-date={} --end-date={} --skip-downstream-trigger=true",
+        r.phase, r.processor, r.date, r.date
+    )
+}
+
 /// A shell script that replays the playbook's recovery for every row, in manifest order (gaps
 /// before what they block). Rows whose action needs a person first (fix code, backfill upstream,
 /// investigate) are written commented out, so running the script retries only what can succeed.
@@ -144,21 +136,16 @@ pub fn write_commands(out: &mut dyn Write, retries: &[Retry]) -> io::Result<()> 
         retries.len()
     )?;
     writeln!(out, "set -u")?;
-    let mut last_action = "";
+    let mut last_action = None;
     for r in retries {
-        let ready = matches!(
-            r.category,
-            Category::ScriptInfrastructure
-                | Category::ResourceExhaustion
-                | Category::DefensiveCheck
-        );
-        if r.action != last_action && r.category == Category::ResourceExhaustion {
+        let ready = r.action.scriptable();
+        if Some(r.action) != last_action && r.category.info().backoff_secs.is_some() {
             writeln!(
                 out,
                 "sleep 30  # rerun_with_backoff: let quotas and timeouts recover"
             )?;
         }
-        last_action = r.action;
+        last_action = Some(r.action);
         let note = match r.reason {
             Reason::Gap => "gap: fill before the dates it blocks".to_string(),
             Reason::Failed if !r.blocked_by.is_empty() => {
@@ -168,30 +155,18 @@ pub fn write_commands(out: &mut dyn Write, retries: &[Retry]) -> io::Result<()> 
         };
         writeln!(
             out,
-            "{}./bin/run_backfill.sh analytics/{} --start-date={} --end-date={} --skip-downstream-trigger=true  # {}{}",
+            "{}{}  # {}{}",
             if ready { "" } else { "# " },
-            r.processor,
-            r.date,
-            r.date,
+            command(r),
             note,
-            if ready { String::new() } else { format!("; first: {}", r.action) },
+            if ready {
+                String::new()
+            } else {
+                format!("; first: {}", r.action)
+            },
         )?;
     }
     Ok(())
-}
-
-#[derive(Serialize)]
-struct EventLine<'a> {
-    file: &'a str,
-    line: u64,
-    offset: u64,
-    severity: Option<&'static str>,
-    failure: bool,
-    category: Option<Category>,
-    rule: Option<&'a str>,
-    dates: &'a [Date],
-    processor: Option<&'a str>,
-    text: &'a str,
 }
 
 /// Whether `--format events` prints this event: it matched a rule or is a failure.

@@ -1,105 +1,10 @@
-//! Rule files: the playbook's failure categories, the TOML rule format of `patterns/*.toml`, the
-//! built-in rule set compiled into the binary, and the layering of `--rules` files over it.
+//! Rule files: the TOML rule format of `patterns/*.toml`, the built-in rule set compiled into the
+//! binary, and the layering of `--rules` files over it.
 
-use std::fmt;
-use std::str::FromStr;
+use serde::Deserialize;
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::category::Category;
 use crate::error::{Error, Result};
-
-/// The playbook's five failure categories, plus the one for failures no rule names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    ScriptInfrastructure,
-    DataAvailability,
-    ProcessingError,
-    ResourceExhaustion,
-    DefensiveCheck,
-    Uncategorized,
-}
-
-impl Category {
-    pub const ALL: [Category; 6] = [
-        Category::ScriptInfrastructure,
-        Category::DataAvailability,
-        Category::ProcessingError,
-        Category::ResourceExhaustion,
-        Category::DefensiveCheck,
-        Category::Uncategorized,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::ScriptInfrastructure => "script_infrastructure",
-            Category::DataAvailability => "data_availability",
-            Category::ProcessingError => "processing_error",
-            Category::ResourceExhaustion => "resource_exhaustion",
-            Category::DefensiveCheck => "defensive_check",
-            Category::Uncategorized => "uncategorized",
-        }
-    }
-
-    /// The playbook's recovery procedure for the category, as the action a retry loop dispatches on.
-    pub fn action(self) -> &'static str {
-        match self {
-            Category::ScriptInfrastructure => "rerun",
-            Category::DataAvailability => "backfill_upstream_then_rerun",
-            Category::ProcessingError => "fix_code_then_rerun",
-            Category::ResourceExhaustion => "rerun_with_backoff",
-            Category::DefensiveCheck => "fill_gaps_then_rerun",
-            Category::Uncategorized => "investigate",
-        }
-    }
-
-    /// The playbook's one-line advice, for people reading the summary.
-    pub fn advice(self) -> &'static str {
-        match self {
-            Category::ScriptInfrastructure => {
-                "no data harm: just re-run (the script skips completed dates)"
-            }
-            Category::DataAvailability => {
-                "Phase 2 data is missing: backfill upstream data first, then re-run"
-            }
-            Category::ProcessingError => {
-                "processor logic issue: fix the code, test one date, then re-run"
-            }
-            Category::ResourceExhaustion => {
-                "temporary: wait, then retry with delay or a smaller batch"
-            }
-            Category::DefensiveCheck => {
-                "upstream gaps: fill the gap dates first, then retry the blocked dates"
-            }
-            Category::Uncategorized => {
-                "no rule names this failure: read the error, then add a rule"
-            }
-        }
-    }
-}
-
-impl fmt::Display for Category {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Category {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Category, String> {
-        Category::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| {
-                let known: Vec<_> = Category::ALL.iter().map(|c| c.as_str()).collect();
-                format!(
-                    "unknown category '{}' (known: {})",
-                    s.escape_debug(),
-                    known.join(", ")
-                )
-            })
-    }
-}
 
 /// One rule: what to look for on a line, and what category a failure that matches it belongs to.
 #[derive(Debug, Clone)]

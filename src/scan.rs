@@ -9,11 +9,10 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rayon::prelude::*;
-use serde::Serialize;
-
 use crate::classify::{ChunkEvents, Classifier, MAX_LINE};
 use crate::error::{Error, Result};
+use crate::manifest::InputStats;
+use rayon::prelude::*;
 
 /// Set by the SIGINT handler: scans stop at the next window and report [`Error::Interrupted`].
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -37,20 +36,6 @@ impl Source {
             Source::Path(p) => p.display().to_string(),
         }
     }
-}
-
-/// What the manifest records of each input.
-#[derive(Debug, Clone, Serialize)]
-pub struct InputStats {
-    pub path: String,
-    pub bytes: u64,
-    pub lines: u64,
-    /// gzip-compressed input (bytes and lines are of the decompressed text).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub gzip: bool,
-    /// Set, with `--keep-going`, for an input that could not be read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
 }
 
 /// The events of one chunk with where the chunk starts in its input.

@@ -3,9 +3,10 @@
 
 use std::io::{self, Write};
 
+use crate::manifest::InputStats;
+use crate::manifest::Reason;
 use crate::rules::Category;
-use crate::scan::InputStats;
-use crate::triage::{Reason, Report};
+use crate::triage::Report;
 
 /// Rows listed per action before the rest are summed up; the manifest has them all.
 const ROWS_PER_ACTION: usize = 20;
@@ -105,12 +106,14 @@ pub fn write_summary(
             category.action(),
             category,
             rows.len(),
-            category.advice()
+            category.info().advice
         )?;
         for r in rows.iter().take(ROWS_PER_ACTION) {
             let extra = match r.reason {
                 Reason::Gap => " (gap)".to_string(),
                 Reason::Interrupted => " (interrupted)".to_string(),
+                Reason::NotStarted => " (not started)".to_string(),
+                Reason::Missing => " (missing)".to_string(),
                 Reason::Failed if !r.blocked_by.is_empty() => {
                     let gaps: Vec<String> = r.blocked_by.iter().map(|d| d.to_string()).collect();
                     format!(" (blocked by {})", gaps.join(", "))

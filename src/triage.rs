@@ -11,11 +11,10 @@
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
-
+use crate::category::Category;
 use crate::classify::{Classifier, Event, Signal};
 use crate::extract::Date;
-use crate::rules::Category;
+use crate::manifest::{LineText, Progress, Reason, Retry, Run, Summary, Unattributed};
 
 /// Distinct unattributed failures kept; past it they are counted, not listed, so a log of millions
 /// of stray failures cannot exhaust memory.
@@ -71,98 +70,6 @@ struct Attempt {
 struct PairState {
     last: Attempt,
     failed_before: u32,
-}
-
-/// One backfill run found in the input.
-#[derive(Debug, Clone, Serialize)]
-pub struct Run {
-    pub file: String,
-    pub first_line: u64,
-    pub completed: bool,
-    pub crashed: bool,
-    /// The line that ended a crashed run: the crash marker, the next run's banner, or the last line.
-    pub crash: Option<LineText>,
-    pub total_dates: Option<u32>,
-    pub last_progress: Option<Progress>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Progress {
-    pub index: u32,
-    pub total: u32,
-    pub date: Option<Date>,
-    pub line: u64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct LineText {
-    pub file: String,
-    pub line: u64,
-    pub text: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Reason {
-    Failed,
-    Interrupted,
-    Gap,
-}
-
-impl Reason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Failed => "failed",
-            Reason::Interrupted => "interrupted",
-            Reason::Gap => "gap",
-        }
-    }
-}
-
-/// One (date, processor) to re-run.
-#[derive(Debug, Clone, Serialize)]
-pub struct Retry {
-    pub date: Date,
-    pub processor: String,
-    pub category: Category,
-    pub action: &'static str,
-    pub reason: Reason,
-    pub error: String,
-    pub file: String,
-    pub line: u64,
-    pub failures: u32,
-    pub blocked_by: Vec<Date>,
-    /// The rule that named the category (null for interrupted and gap rows, and for failures no
-    /// rule names): what to retune when a category is wrong.
-    pub rule: Option<String>,
-}
-
-/// A failure that names no date or processor and falls outside every attempt.
-#[derive(Debug, Clone, Serialize)]
-pub struct Unattributed {
-    pub file: String,
-    pub line: u64,
-    pub category: Category,
-    pub rule: Option<String>,
-    pub error: String,
-    /// Identical failures (same rule and text) after the first.
-    pub repeats: u64,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Summary {
-    pub attempts: u64,
-    pub succeeded: u64,
-    pub failed: u64,
-    pub interrupted: u64,
-    pub failure_lines: u64,
-    pub retries: u64,
-    pub gaps: u64,
-    pub unattributed: u64,
-    /// Retry rows per category (every category present, zero or not).
-    pub by_category: BTreeMap<&'static str, u64>,
-    /// Retry rows per processor.
-    pub by_processor: BTreeMap<String, u64>,
 }
 
 /// What the fold found: everything the manifest and the summary print.
@@ -524,6 +431,7 @@ impl<'c> Triage<'c> {
             index,
             total,
             date,
+            file: self.files[at.file as usize].clone(),
             line: at.line,
         });
         self.new_epoch(date);
@@ -540,7 +448,9 @@ impl<'c> Triage<'c> {
             crashed: false,
             crash: None,
             total_dates: None,
+            planned: None,
             last_progress: None,
+            not_started: 0,
         });
         self.open_run = Some(self.runs.len() - 1);
         self.runs.len() - 1
@@ -703,9 +613,11 @@ impl<'c> Triage<'c> {
             retries.push(Retry {
                 date,
                 processor: names[p as usize].clone(),
+                phase: "analytics".to_string(),
                 category,
                 action: category.action(),
                 reason,
+                silent: false,
                 error,
                 file: file(at),
                 line: at.line,
@@ -720,35 +632,35 @@ impl<'c> Triage<'c> {
                 } else {
                     None
                 },
+                command: String::new(),
             });
         }
         self.summary.gaps = gaps.len() as u64;
         retries.extend(gaps.into_iter().map(|((date, p), (at, text))| Retry {
             date,
             processor: names[p as usize].clone(),
+            phase: "analytics".to_string(),
             category: Category::DefensiveCheck,
             action: Category::DefensiveCheck.action(),
             reason: Reason::Gap,
+            silent: false,
             error: text,
             file: file(at),
             line: at.line,
             failures: 0,
             blocked_by: Vec::new(),
             rule: None,
+            command: String::new(),
         }));
         let order = |r: &Retry| (r.date, names.iter().position(|n| *n == r.processor));
         retries.sort_by_key(order);
 
         self.summary.retries = retries.len() as u64;
         for c in Category::ALL {
-            self.summary.by_category.insert(c.as_str(), 0);
+            self.summary.by_category.insert(c, 0);
         }
         for r in &retries {
-            *self
-                .summary
-                .by_category
-                .entry(r.category.as_str())
-                .or_default() += 1;
+            *self.summary.by_category.entry(r.category).or_default() += 1;
             *self
                 .summary
                 .by_processor

@@ -238,7 +238,7 @@ fn a_symlinked_manifest_replaces_its_target_and_keeps_the_link() {
         .is_symlink());
     assert!(std::fs::read_to_string(&real)
         .unwrap()
-        .contains("\"schema_version\": 1"));
+        .contains("\"schema_version\": 2"));
 }
 
 #[test]
