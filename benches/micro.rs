@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use backfill_triage::classify::Classifier;
 use backfill_triage::config::DEFAULT_PROCESSORS;
-use backfill_triage::extract;
+use backfill_triage::{date, extract};
 use divan::counter::BytesCount;
 use divan::{black_box, Bencher};
 
@@ -95,7 +95,7 @@ fn extract_dates(bencher: Bencher) {
     bencher.counter(BytesCount::of_slice(data)).bench(|| {
         let mut n = 0u32;
         for line in black_box(data).split(|&b| b == b'\n') {
-            extract::for_each_date(line, |_| n += 1);
+            date::for_each_date(line, |_| n += 1);
         }
         n
     });

@@ -3,16 +3,8 @@
 
 use std::path::PathBuf;
 
+pub use crate::processors::DEFAULT_PROCESSORS;
 use crate::scan::Source;
-
-/// The playbook's five Phase 3 processors, in the order the backfill runs them.
-pub const DEFAULT_PROCESSORS: [&str; 5] = [
-    "player_game_summary",
-    "team_defense_game_summary",
-    "team_offense_game_summary",
-    "upcoming_player_game_context",
-    "upcoming_team_game_context",
-];
 
 /// Default chunk: big enough that the per-window synchronisation stays small (1 MiB chunks scan 12%
 /// slower than 4 MiB), small enough to bound the events in flight in a log made only of failures

@@ -1,7 +1,10 @@
-//! Calendar dates: the data dates that pairs, ranges and schedules are made of. Packed as
-//! `yyyymmdd` so that ordering by value is ordering by time, and only ever calendar-valid.
+//! Calendar dates and how a log line writes them: data dates (never timestamps), the ranges and
+//! lists a start line or banner names, and the dates a count summary lists as failed. A date is
+//! packed as `yyyymmdd`, so that ordering by value is ordering by time, and is only ever
+//! calendar-valid.
 
 use std::fmt;
+use std::ops::Range;
 
 /// A calendar date packed as `yyyymmdd`, so that ordering by value is ordering by time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -83,9 +86,202 @@ impl<'de> serde::Deserialize<'de> for Date {
     }
 }
 
+/// The longest range one line may name (ten years); a longer "range" is read as its first date, so
+/// a typo cannot make millions of pairs.
+pub const MAX_RANGE_DAYS: usize = 3660;
+
+/// Every data date on the line, in order, with its byte span. A date directly followed by a time
+/// of day (`2025-11-29 10:00:01`, `2025-11-29T10:00`) is a timestamp (the line's own, or a
+/// `created_at`) and never a data date; digits glued to either side (`12023-11-15`, `2023-11-150`)
+/// are not a date.
+pub fn dates_in(line: &[u8]) -> impl Iterator<Item = (Date, Range<usize>)> + '_ {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        while let Some(i) = memchr::memchr(b'-', &line[from..]) {
+            let dash = from + i;
+            from = dash + 1;
+            if dash < 4 || dash + 6 > line.len() {
+                continue;
+            }
+            let start = dash - 4;
+            let end = start + 10;
+            if start > 0 && line[start - 1].is_ascii_digit() {
+                continue;
+            }
+            if line.get(end).is_some_and(u8::is_ascii_digit) {
+                continue;
+            }
+            let Some(date) = Date::parse(&line[start..end]) else {
+                continue;
+            };
+            from = end;
+            if !is_time_of_day(&line[end..]) {
+                return Some((date, start..end));
+            }
+        }
+        None
+    })
+}
+
+/// Calls `f` with every data date on the line, in order (see [`dates_in`]).
+pub fn for_each_date(line: &[u8], mut f: impl FnMut(Date)) {
+    for (date, _) in dates_in(line) {
+        f(date);
+    }
+}
+
+/// Whether `rest` (what follows a date) starts with `T` or a space and then `HH:MM`.
+fn is_time_of_day(rest: &[u8]) -> bool {
+    matches!(rest, [b'T' | b' ' | b'_', h1, h2, b':', m1, m2, ..]
+        if h1.is_ascii_digit() && h2.is_ascii_digit() && m1.is_ascii_digit() && m2.is_ascii_digit())
+}
+
+/// How two dates written one after the other relate, from the text between them.
+#[derive(Debug, PartialEq, Eq)]
+enum Joint {
+    /// `A to B`, `A..B`, `A -> B`, `from A through B`, `--start-date=A --end-date=B`, `Start: A End: B`.
+    Range,
+    /// `a,b,c`, `['a', 'b']`, `a b`.
+    List,
+    /// Anything else: the second date is about something else (a lookback window, a timestamp).
+    Apart,
+}
+
+fn joint(between: &[u8]) -> Joint {
+    let trim = |b: &u8| b.is_ascii_whitespace() || matches!(b, b'\'' | b'"' | b'=' | b'`');
+    let start = between
+        .iter()
+        .position(|b| !trim(b))
+        .unwrap_or(between.len());
+    let end = between
+        .iter()
+        .rposition(|b| !trim(b))
+        .map_or(start, |i| i + 1);
+    let word = between[start..end].to_ascii_lowercase();
+    match word.as_slice() {
+        b"to" | b".." | b"..." | b"->" | b"=>" | b"-" | b"through" | b"thru" | b"until"
+        | b"till" | b"\xe2\x86\x92" | b"\xe2\x80\x93" | b"\xe2\x80\x94" => Joint::Range,
+        b"," | b";" | b"" => Joint::List,
+        w => {
+            // `--end-date`, `, end_date:`, `End:`, `end date`: the second date is the range's end.
+            let w: Vec<u8> = w
+                .iter()
+                .copied()
+                .filter(|b| !matches!(b, b'-' | b'_' | b' ' | b',' | b';' | b':' | b'('))
+                .collect();
+            if w == b"end" || w == b"enddate" || w == b"to" {
+                Joint::Range
+            } else {
+                Joint::Apart
+            }
+        }
+    }
+}
+
+/// The dates an attempt or a run covers, read from the first date in `text`: a range (every day of
+/// A..=B), a list, or the first date alone. Sorted, without repeats; empty when `text` has no date.
+pub fn read_dates(text: &[u8]) -> Vec<Date> {
+    let mut found = dates_in(text);
+    let Some((first, first_span)) = found.next() else {
+        return Vec::new();
+    };
+    let mut out = vec![first];
+    let mut prev_end = first_span.end;
+    let mut listing = false;
+    for (date, span) in found {
+        match joint(&text[prev_end..span.start]) {
+            Joint::Range if !listing => {
+                out = range(first, date).unwrap_or(out);
+                break;
+            }
+            Joint::List => {
+                listing = true;
+                out.push(date);
+                prev_end = span.end;
+            }
+            _ => break,
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Every day of `first..=last`, or `None` for a backwards or overlong range.
+pub fn range(first: Date, last: Date) -> Option<Vec<Date>> {
+    let mut out = vec![first];
+    let mut d = first;
+    while d < last {
+        if out.len() >= MAX_RANGE_DAYS {
+            return None;
+        }
+        d = d.succ()?;
+        out.push(d);
+    }
+    (d == last).then_some(out)
+}
+
+/// The dates a count summary lists as failed: `Done: 2 succeeded, 1 failed (2024-02-03)`,
+/// `Completed 4/5 dates; failed dates: ['2024-01-10']`. A date is failed when the nearest word
+/// before it is a failure word; a line with failure words but no success word lists only failed
+/// dates, wherever they stand (`2024-01-10 failed`). `None` when the line has no failure word
+/// (zero counts such as `0 failed` or `errors: 0` are not failure words).
+pub fn failed_dates(line: &[u8]) -> Option<Vec<Date>> {
+    let lower = line.to_ascii_lowercase();
+    let words = crate::vocab::outcome_words(&lower);
+    if !words.iter().any(|w| w.1) {
+        return None;
+    }
+    let any_success = words.iter().any(|w| !w.1);
+    let mut out = Vec::new();
+    for (date, span) in dates_in(line) {
+        let before = words.iter().rev().find(|w| w.0 < span.start);
+        if !any_success || before.is_some_and(|w| w.1) {
+            out.push(date);
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn dates(line: &str) -> Vec<String> {
+        let mut v = Vec::new();
+        for_each_date(line.as_bytes(), |d| v.push(d.to_string()));
+        v
+    }
+
+    #[test]
+    fn dates_skip_timestamps_and_impossible_days() {
+        assert_eq!(
+            dates("2025-11-29 10:00:01,123 - INFO - Starting X for 2023-11-15"),
+            ["2023-11-15"]
+        );
+        assert_eq!(
+            dates("2025-11-29T10:00:01Z game_date=2023-11-15"),
+            ["2023-11-15"]
+        );
+        assert_eq!(
+            dates("Missing: ['2023-11-10', '2023-11-12']"),
+            ["2023-11-10", "2023-11-12"]
+        );
+        assert_eq!(
+            dates("2023-02-30 2023-13-01 2024-02-29 2023-02-29"),
+            ["2024-02-29"]
+        );
+        assert_eq!(
+            dates("--start-date=2023-11-15 --end-date=2023-11-16"),
+            ["2023-11-15", "2023-11-16"]
+        );
+        assert_eq!(
+            dates("12023-11-15 2023-11-150 /data/2023-11-15/x"),
+            ["2023-11-15"]
+        );
+    }
 
     #[test]
     fn date_successor_rolls_over() {

@@ -4,45 +4,6 @@
 
 use std::borrow::Cow;
 
-use aho_corasick::{AhoCorasick, MatchKind};
-
-pub use crate::date::Date;
-
-/// Calls `f` with every data date on the line, in order. A date directly followed by a time of day
-/// (`2025-11-29 10:00:01`, `2025-11-29T10:00`) is a timestamp (the line's own, or a `created_at`)
-/// and never a data date; digits glued to either side (`12023-11-15`, `2023-11-150`) are not a date.
-pub fn for_each_date(line: &[u8], mut f: impl FnMut(Date)) {
-    let mut from = 0;
-    while let Some(i) = memchr::memchr(b'-', &line[from..]) {
-        let dash = from + i;
-        from = dash + 1;
-        if dash < 4 || dash + 6 > line.len() {
-            continue;
-        }
-        let start = dash - 4;
-        let end = start + 10;
-        if start > 0 && line[start - 1].is_ascii_digit() {
-            continue;
-        }
-        if line.get(end).is_some_and(u8::is_ascii_digit) {
-            continue;
-        }
-        let Some(date) = Date::parse(&line[start..end]) else {
-            continue;
-        };
-        from = end;
-        if !is_time_of_day(&line[end..]) {
-            f(date);
-        }
-    }
-}
-
-/// Whether `rest` (what follows a date) starts with `T` or a space and then `HH:MM`.
-fn is_time_of_day(rest: &[u8]) -> bool {
-    matches!(rest, [b'T' | b' ' | b'_', h1, h2, b':', m1, m2, ..]
-        if h1.is_ascii_digit() && h2.is_ascii_digit() && m1.is_ascii_digit() && m2.is_ascii_digit())
-}
-
 /// The severity a line was logged at, if it carries one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
@@ -153,7 +114,7 @@ fn timestamp_len(h: &[u8]) -> usize {
 /// Whether the line is a Python exception line, as printed last in a traceback:
 /// `ValueError: bad`, `google.api_core.exceptions.NotFound: 404 ...`, a bare `MemoryError`.
 pub fn is_exception_line(line: &[u8]) -> bool {
-    let body = trim_ascii_start(line);
+    let body = line.trim_ascii_start();
     let ident_len = body
         .iter()
         .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'.'))
@@ -170,110 +131,11 @@ pub fn is_exception_line(line: &[u8]) -> bool {
     if !name.first().is_some_and(u8::is_ascii_uppercase) {
         return false;
     }
-    const SUFFIXES: [&[u8]; 16] = [
-        b"Error",
-        b"Exception",
-        b"Exit",
-        b"Interrupt",
-        b"Timeout",
-        b"Exceeded",
-        b"NotFound",
-        b"Forbidden",
-        b"BadRequest",
-        b"TooManyRequests",
-        b"Unavailable",
-        b"InternalServerError",
-        b"Unauthorized",
-        b"Conflict",
-        b"Invalid",
-        b"Failure",
-    ];
-    SUFFIXES.iter().any(|s| name.ends_with(s))
+    crate::vocab::EXCEPTION_SUFFIXES
+        .iter()
+        .any(|s| name.ends_with(s.as_bytes()))
         || memchr::memmem::find(ident, b"exceptions.").is_some()
         || memchr::memmem::find(ident, b"errors.").is_some()
-}
-
-fn trim_ascii_start(s: &[u8]) -> &[u8] {
-    let n = s
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(s.len());
-    &s[n..]
-}
-
-/// Finds the known processors in a line in every spelling the platform logs them: `p`, `[p]`,
-/// `analytics/p`, `analytics.p` and the class name `PProcessor` in CamelCase.
-#[derive(Debug, Clone)]
-pub struct ProcessorNames {
-    names: Vec<String>,
-    classes: Vec<String>,
-    automaton: AhoCorasick,
-    /// Pattern id to processor index: each processor has two patterns (snake, Camel).
-    owner: Vec<u16>,
-}
-
-impl ProcessorNames {
-    pub fn new(names: &[String]) -> ProcessorNames {
-        let mut patterns = Vec::with_capacity(names.len() * 2);
-        let mut owner = Vec::with_capacity(names.len() * 2);
-        for (i, name) in names.iter().enumerate() {
-            patterns.push(name.clone());
-            patterns.push(class_name(name));
-            owner.extend([i as u16, i as u16]);
-        }
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&patterns)
-            .expect("processor names are plain literals");
-        let classes = names.iter().map(|n| class_name(n)).collect();
-        ProcessorNames {
-            names: names.to_vec(),
-            classes,
-            automaton,
-            owner,
-        }
-    }
-
-    pub fn names(&self) -> &[String] {
-        &self.names
-    }
-
-    /// The first processor named on the line, as its index in the known list.
-    pub fn find(&self, line: &[u8]) -> Option<u16> {
-        self.automaton
-            .find_iter(line)
-            .find(|m| {
-                let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-                let before_ok = m.start() == 0 || !word(line[m.start() - 1]);
-                // Class names may run on (`PlayerGameSummaryProcessor.run`), snake names may not
-                // (`player_game_summary_processor.py` is a file, not the processor).
-                let snake = m.pattern().as_usize() % 2 == 0;
-                let after_ok = !snake || line.get(m.end()).is_none_or(|&b| !word(b));
-                before_ok && after_ok
-            })
-            .map(|m| self.owner[m.pattern().as_usize()])
-    }
-
-    /// The processor whose snake or class name is exactly `token`.
-    pub fn lookup(&self, token: &[u8]) -> Option<u16> {
-        (0..self.names.len())
-            .find(|&i| self.names[i].as_bytes() == token || self.classes[i].as_bytes() == token)
-            .map(|i| i as u16)
-    }
-}
-
-/// `player_game_summary` -> `PlayerGameSummaryProcessor`.
-pub fn class_name(snake: &str) -> String {
-    let mut out = String::with_capacity(snake.len() + 9);
-    for part in snake.split(['_', '-']).filter(|p| !p.is_empty()) {
-        let mut chars = part.chars();
-        if let Some(c) = chars.next() {
-            out.extend(c.to_uppercase());
-            out.push_str(chars.as_str());
-        }
-    }
-    out.push_str("Processor");
-    out
 }
 
 /// Removes ANSI escape sequences (colours, cursor moves, OSC titles) so that `\x1b[31mERROR` matches
@@ -357,40 +219,6 @@ pub fn clean_text(line: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn dates(line: &str) -> Vec<String> {
-        let mut v = Vec::new();
-        for_each_date(line.as_bytes(), |d| v.push(d.to_string()));
-        v
-    }
-
-    #[test]
-    fn dates_skip_timestamps_and_impossible_days() {
-        assert_eq!(
-            dates("2025-11-29 10:00:01,123 - INFO - Starting X for 2023-11-15"),
-            ["2023-11-15"]
-        );
-        assert_eq!(
-            dates("2025-11-29T10:00:01Z game_date=2023-11-15"),
-            ["2023-11-15"]
-        );
-        assert_eq!(
-            dates("Missing: ['2023-11-10', '2023-11-12']"),
-            ["2023-11-10", "2023-11-12"]
-        );
-        assert_eq!(
-            dates("2023-02-30 2023-13-01 2024-02-29 2023-02-29"),
-            ["2024-02-29"]
-        );
-        assert_eq!(
-            dates("--start-date=2023-11-15 --end-date=2023-11-16"),
-            ["2023-11-15", "2023-11-16"]
-        );
-        assert_eq!(
-            dates("12023-11-15 2023-11-150 /data/2023-11-15/x"),
-            ["2023-11-15"]
-        );
-    }
-
     #[test]
     fn levels() {
         let l = |s: &str| level(s.as_bytes());
@@ -427,28 +255,6 @@ mod tests {
         ] {
             assert!(!is_exception_line(no.as_bytes()), "{no}");
         }
-    }
-
-    #[test]
-    fn processors_in_every_spelling() {
-        let names: Vec<String> = ["player_game_summary", "upcoming_player_game_context"]
-            .map(String::from)
-            .into();
-        let p = ProcessorNames::new(&names);
-        assert_eq!(p.find(b"[player_game_summary] ok"), Some(0));
-        assert_eq!(
-            p.find(b"x analytics.upcoming_player_game_context - y"),
-            Some(1)
-        );
-        assert_eq!(
-            p.find(b"Starting UpcomingPlayerGameContextProcessor for"),
-            Some(1)
-        );
-        assert_eq!(p.find(b"player_game_summary_processor.py"), None);
-        assert_eq!(
-            class_name("team_defense_game_summary"),
-            "TeamDefenseGameSummaryProcessor"
-        );
     }
 
     #[test]

@@ -13,10 +13,13 @@ pub mod extract;
 pub mod manifest;
 mod mapped;
 pub mod output;
+pub mod processors;
 pub mod rules;
 pub mod scan;
+pub mod signal;
 pub mod summary;
 pub mod triage;
+pub mod vocab;
 
 use std::fs;
 use std::io::{self, Write};
@@ -42,7 +45,8 @@ pub fn load_classifier(config: &Config) -> Result<Classifier> {
 /// per problem.
 pub fn check_rules(classifier: &Classifier) -> Vec<String> {
     let mut problems = Vec::new();
-    for (i, rule) in classifier.rules().iter().enumerate() {
+    let ids = rules::RuleId::all(classifier.rules().len());
+    for (i, rule) in ids.zip(classifier.rules()) {
         let wins = |line: &str| {
             classifier
                 .classify(line.as_bytes(), true)
@@ -51,7 +55,7 @@ pub fn check_rules(classifier: &Classifier) -> Vec<String> {
         };
         for example in &rule.examples {
             let got = wins(example);
-            if got != Some(i as u16) {
+            if got != Some(i) {
                 let got = classifier.rule_id(got).unwrap_or("no failure rule");
                 problems.push(format!(
                     "{} ({}): example won by {got}: {example}",
@@ -60,7 +64,7 @@ pub fn check_rules(classifier: &Classifier) -> Vec<String> {
             }
         }
         for counter in &rule.counter_examples {
-            if wins(counter) == Some(i as u16) {
+            if wins(counter) == Some(i) {
                 problems.push(format!(
                     "{} ({}): counter-example matched: {counter}",
                     rule.id, rule.origin

@@ -189,9 +189,7 @@ pub fn write_event(
         category: (event.failure || event.rule.is_some()).then(|| classifier.category(event.rule)),
         rule: classifier.rule_id(event.rule),
         dates: &event.dates,
-        processor: event
-            .processor
-            .map(|p| classifier.processors()[p as usize].as_str()),
+        processor: event.processor.map(|p| classifier.processors().name(p)),
         text: &event.text,
     };
     serde_json::to_writer(&mut *out, &line).map_err(io::Error::from)?;

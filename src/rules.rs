@@ -6,6 +6,24 @@ use serde::Deserialize;
 pub use crate::category::Category;
 use crate::error::{Error, Result};
 
+/// A rule, as its index in the rule list the classifier was built with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RuleId(u16);
+
+impl RuleId {
+    /// Rule ids are 16-bit, so events stay small.
+    pub const MAX: usize = u16::MAX as usize + 1;
+
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+
+    /// Every id of a list of `count` rules (at most [`RuleId::MAX`]), in order.
+    pub fn all(count: usize) -> impl Iterator<Item = RuleId> {
+        (0..count.min(RuleId::MAX)).map(|i| RuleId(i as u16))
+    }
+}
+
 /// One rule: what to look for on a line, and what category a failure that matches it belongs to.
 #[derive(Debug, Clone)]
 pub struct Rule {

@@ -1,0 +1,341 @@
+//! What a line that is not a failure says about runs and attempts: a start (with its processor,
+//! phase and dates), a success, a skip, a retry, progress, a run banner or end, a count summary
+//! that lists failed dates, or the header and chain markers of a traceback. Each reading looks at
+//! one line alone; the fold (`triage`) gives them meaning in order. The words come from `vocab`.
+
+use regex::bytes::{Regex, RegexBuilder};
+
+use crate::date::{self, Date};
+use crate::processors::{ProcessorId, ProcessorNames};
+use crate::vocab::{self, trigger};
+
+/// What a line says about the run's progress, besides any failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    None,
+    /// An attempt of a processor over some dates begins.
+    Start(Start),
+    /// Something ended well: the pairs it names, or the open attempt.
+    Success,
+    /// The pair was done by an earlier run (`⏭️ Already complete`).
+    Skip,
+    /// A failed step is being tried again: a success after it means the processor recovered.
+    Retry,
+    /// `Processing date 150/327`: the script moved to its next date (the event's date, if any).
+    Progress {
+        index: u32,
+        total: u32,
+    },
+    /// `Processing 2023-12-02`: the script or processor moved to the event's date.
+    DateProgress,
+    /// `Found 327 dates to process`, `Date range: A to B`: a backfill run begins.
+    RunStart {
+        total: Option<u32>,
+        planned: Vec<Date>,
+    },
+    /// `ALL DATES SUCCESSFUL`, `Backfill script completed`; `claims_success` when it says every
+    /// date succeeded (so failures it covers were hidden).
+    RunComplete {
+        claims_success: bool,
+    },
+    /// A count summary (`Done: 2 succeeded, 1 failed (2024-02-03)`): the event's dates failed.
+    Summary,
+    /// `Traceback (most recent call last):`
+    Traceback,
+    /// A chained-exception marker: the exception before it is the root cause.
+    Chain,
+}
+
+/// An attempt start, as read from its line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Start {
+    pub processor: ProcessorId,
+    /// The phase the line names (`precompute/p`), if any.
+    pub phase: Option<String>,
+    /// Sorted, never empty.
+    pub dates: Vec<Date>,
+}
+
+/// The compiled readers, shared read-only by every worker thread.
+#[derive(Debug)]
+pub struct SignalReader {
+    progress: Regex,
+    found: Regex,
+    start: Regex,
+    command: Regex,
+    date_progress: Regex,
+    structured_processor: Regex,
+    structured_event: Regex,
+    structured_date: Regex,
+    success: Regex,
+    status_success: Regex,
+    retry: Regex,
+    already: Regex,
+}
+
+fn re(pattern: &str) -> Regex {
+    RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .unicode(false)
+        .build()
+        .expect("built-in regex")
+}
+
+impl Default for SignalReader {
+    fn default() -> SignalReader {
+        let verbs = vocab::START_VERBS.join("|");
+        SignalReader {
+            progress: re(r"\bprocessing\s+date\s+(\d{1,9})\s*/\s*(\d{1,9})"),
+            found: re(r"\bfound\s+(\d{1,9})\s+dates?\s+to\s+process"),
+            start: re(&format!(
+                r"\b(?:{verbs}|run_backfill\.sh)\s+(?:([a-z][a-z0-9_]*)[/.])?([a-z_][a-z0-9_]*)"
+            )),
+            command: re(r"(?:^|[\s'=])([a-z][a-z0-9_]*)/([a-z_][a-z0-9_]*)"),
+            date_progress: re(
+                r"\b(?:processing|starting|running|backfilling|working on)\s+(?:date\s+)?\d{4}-\d\d-\d\d",
+            ),
+            structured_processor: re(
+                r#"["']?\b(?:processor|processor_name|job_name|job|task)["']?\s*[:=]\s*["']?([a-z_][a-z0-9_]*)"#,
+            ),
+            structured_event: re(
+                r#"["']?\b(?:event|msg|message|action|status|state)["']?\s*[:=]\s*["']?(?:start|starting|started)\b"#,
+            ),
+            structured_date: re(
+                r#"["']?\b(?:start_date|game_date|data_date|target_date|date|dates)["']?\s*[:=]\s*"#,
+            ),
+            success: re(&format!(r"\b(?:{})\b", vocab::SUCCESS_WORDS.join("|"))),
+            status_success: re(&format!(
+                r"\]\s*:?\s*(?:{})\b",
+                vocab::SUCCESS_WORDS.join("|")
+            )),
+            retry: re(
+                r"\bretrying\b|\bwill\s+(?:be\s+)?retr(?:y|ied)\b|\bretry\s+(?:attempt|in\b|#|\d)",
+            ),
+            already: re(
+                r"\balready\s+(?:been\s+)?(?:complete|completed|processed|done|exists|succeeded|ran|run|loaded)\b",
+            ),
+        }
+    }
+}
+
+/// What [`SignalReader::read`] found: the signal, and the processor and dates it concerns.
+pub struct Reading {
+    pub signal: Signal,
+    pub processor: Option<ProcessorId>,
+    pub dates: Vec<Date>,
+}
+
+impl SignalReader {
+    /// Reads a line that is not a failure and carries signal words (`triggers`, from the
+    /// classifier's automaton). `processor` is the line's own (its first processor, or its GNU
+    /// parallel tag's).
+    pub fn read(
+        &self,
+        line: &[u8],
+        triggers: u16,
+        names: &ProcessorNames,
+        processor: Option<ProcessorId>,
+    ) -> Reading {
+        let reading = |signal, dates| Reading {
+            signal,
+            processor,
+            dates,
+        };
+        if triggers & trigger::TRACEBACK != 0 {
+            return reading(Signal::Traceback, Vec::new());
+        }
+        if triggers & trigger::CHAIN != 0 {
+            return reading(Signal::Chain, Vec::new());
+        }
+        let lower_has =
+            |needle: &[u8]| memchr::memmem::find(&line.to_ascii_lowercase(), needle).is_some();
+        // A line that says something failed is never a success; the dates it lists as failed are
+        // failure evidence.
+        let failed = || {
+            (triggers & trigger::COUNT != 0)
+                .then(|| date::failed_dates(line))
+                .flatten()
+                .filter(|d| !d.is_empty())
+        };
+        if triggers & trigger::RUN_END != 0 {
+            let claims_success = memchr::memmem::find(line, vocab::CHECK_MARK.as_bytes()).is_some()
+                || lower_has(b"successful");
+            return reading(
+                Signal::RunComplete { claims_success },
+                failed().unwrap_or_default(),
+            );
+        }
+        if triggers & trigger::BANNER != 0 {
+            if let Some(c) = self.found.captures(line) {
+                return reading(
+                    Signal::RunStart {
+                        total: Some(number(&c[1])),
+                        planned: Vec::new(),
+                    },
+                    Vec::new(),
+                );
+            }
+        }
+        if triggers & trigger::START != 0 {
+            if let Some(c) = self.progress.captures(line) {
+                let after = c.get(0).expect("whole match").end();
+                let dates = date::dates_in(&line[after..])
+                    .map(|d| d.0)
+                    .take(1)
+                    .collect();
+                return reading(
+                    Signal::Progress {
+                        index: number(&c[1]),
+                        total: number(&c[2]),
+                    },
+                    dates,
+                );
+            }
+            if let Some(start) = self
+                .start(line, names)
+                .or_else(|| self.structured_start(line, names))
+            {
+                let processor = Some(start.processor);
+                return Reading {
+                    signal: Signal::Start(start),
+                    processor,
+                    dates: Vec::new(),
+                };
+            }
+        }
+        if let Some(dates) = failed() {
+            return reading(Signal::Summary, dates);
+        }
+        let banner = triggers & (trigger::BANNER | trigger::START) != 0 && processor.is_none();
+        if banner {
+            // `Start: A End: B`, `Date range: A to B`, `Dates: [...]`, the driver's own command
+            // line: several dates and no processor name the run's dates; one date after a
+            // progress verb is the date the run moved to.
+            let first = date::dates_in(line).next();
+            if let Some((_, span)) = first {
+                let planned = date::read_dates(&line[span.start..]);
+                if planned.len() > 1 {
+                    return reading(
+                        Signal::RunStart {
+                            total: Some(planned.len() as u32),
+                            planned,
+                        },
+                        Vec::new(),
+                    );
+                }
+                let named = vocab::BANNER_PHRASES
+                    .iter()
+                    .any(|p| lower_has(p.as_bytes()))
+                    || lower_has(b"--start-date");
+                if named {
+                    return reading(
+                        Signal::RunStart {
+                            total: Some(1),
+                            planned,
+                        },
+                        Vec::new(),
+                    );
+                }
+            }
+        }
+        if triggers & trigger::START != 0 && self.date_progress.is_match(line) {
+            let dates = date::dates_in(line).map(|d| d.0).take(1).collect();
+            return reading(Signal::DateProgress, dates);
+        }
+        let dates = || date::dates_in(line).map(|d| d.0).collect::<Vec<_>>();
+        if triggers & trigger::SKIP != 0
+            && (memchr::memmem::find(line, vocab::SKIP_MARK.as_bytes()).is_some()
+                || self.already.is_match(line))
+        {
+            return reading(Signal::Skip, dates());
+        }
+        if triggers & trigger::RETRY != 0 && self.retry.is_match(line) {
+            return reading(Signal::Retry, Vec::new());
+        }
+        // A success word counts next to a date ("completed for 2023-11-15") or right after a
+        // status tag (`[p] SUCCESS`): "Query completed in 2.1s" is not the end of an attempt. A
+        // check mark always is.
+        if triggers & trigger::CHECK != 0 {
+            return reading(Signal::Success, dates());
+        }
+        if triggers & trigger::SUCCESS != 0 && self.success.is_match(line) {
+            let dates = dates();
+            if !dates.is_empty() || (processor.is_some() && self.status_success.is_match(line)) {
+                return reading(Signal::Success, dates);
+            }
+        }
+        reading(Signal::None, Vec::new())
+    }
+
+    /// Whether a failure line also says it will be retried (`... 503 ... Retrying in 2s`).
+    pub fn retries(&self, line: &[u8]) -> bool {
+        self.retry.is_match(line)
+    }
+
+    /// A start verb or script followed by a processor (`Starting PProcessor for D`,
+    /// `run_backfill.sh precompute/p --start-date=A --end-date=B`), or a `<phase>/<p>` command line
+    /// with date flags; the dates are read after the processor.
+    fn start(&self, line: &[u8], names: &ProcessorNames) -> Option<Start> {
+        for c in self.start.captures_iter(line) {
+            let token = c.get(2).expect("group 2 always takes part");
+            let Some(processor) = names.lookup(token.as_bytes()) else {
+                continue;
+            };
+            let dates = date::read_dates(&line[token.end()..]);
+            if !dates.is_empty() {
+                let phase = c
+                    .get(1)
+                    .map(|p| String::from_utf8_lossy(p.as_bytes()).into_owned());
+                return Some(Start {
+                    processor,
+                    phase,
+                    dates,
+                });
+            }
+        }
+        let flags = memchr::memmem::find(line, b"--start-date").is_some()
+            || memchr::memmem::find(line, b"--date").is_some();
+        if !flags {
+            return None;
+        }
+        for c in self.command.captures_iter(line) {
+            let token = c.get(2).expect("group 2 always takes part");
+            let Some(processor) = names.lookup(token.as_bytes()) else {
+                continue;
+            };
+            let dates = date::read_dates(&line[token.end()..]);
+            if !dates.is_empty() {
+                return Some(Start {
+                    processor,
+                    phase: Some(String::from_utf8_lossy(&c[1]).into_owned()),
+                    dates,
+                });
+            }
+        }
+        None
+    }
+
+    /// A JSON or logfmt line whose fields say it starts, and name the processor and its date(s):
+    /// `{"event": "starting", "processor": "p", "game_date": "D"}`, `msg=start processor=p date=D`.
+    fn structured_start(&self, line: &[u8], names: &ProcessorNames) -> Option<Start> {
+        if !self.structured_event.is_match(line) {
+            return None;
+        }
+        let c = self.structured_processor.captures(line)?;
+        let processor = names.lookup(&c[1])?;
+        let value = self.structured_date.find(line)?.end();
+        let dates = date::read_dates(&line[value..]);
+        (!dates.is_empty()).then_some(Start {
+            processor,
+            phase: None,
+            dates,
+        })
+    }
+}
+
+fn number(b: &[u8]) -> u32 {
+    std::str::from_utf8(b)
+        .ok()
+        .and_then(|s| s.parse::<u32>().ok())
+        .unwrap_or(u32::MAX)
+}

@@ -1,0 +1,331 @@
+//! The fold: events, in input order, become runs, attempts of (date, processor) pairs, their final
+//! states, gaps and the retry rows. This is the only stateful step and it runs on one thread; it
+//! sees the same events in the same order whatever the chunking, so its answer cannot depend on it.
+//!
+//! The model is written down in `docs/attempts.md`; in short:
+//!
+//! | line kind | what it does |
+//! |---|---|
+//! | run banner | opens a run (ending an active one as crashed); records its total and planned dates |
+//! | progress | closes the open attempts normally; the run moves to the date |
+//! | attempt start | continues the open attempt of the processor that covers its dates, or closes the lane's attempts and opens one over its dates (ranges and lists) |
+//! | success | settles the dates or processor it names, or the open attempt; a pair with a cause stays failed and is `silent` unless a retry came after the cause |
+//! | retry | a success after it is a recovery |
+//! | skip | the pair was done by an earlier run |
+//! | failure | goes to the traceback's owner, the processor's open attempt, the most recent open attempt, the pair it names, or waits for a status or date line |
+//! | status line | settles that processor's pair for the current date, with the failures waiting since the last one |
+//! | date failure | fails the date's pairs not settled in this run; never a success or skip |
+//! | summary line | its failed dates are failure evidence; never a success |
+//! | crash | cuts the open attempts (a failed one stays failed), interrupts the untried processors of the date, marks the planned dates never reached `not_started` |
+//! | run end | closes the open attempts; the run completed |
+//! | gap list | gap dates of the open attempt or of the next one to fail |
+//!
+//! The submodules: [`runs`] (runs), [`attempts`] (the attempt table with its date context),
+//! [`tallies`] (failure lines, top errors, unattributed) and [`report`] (final states into rows).
+
+mod attempts;
+mod report;
+mod runs;
+mod tallies;
+
+use crate::category::Category;
+use crate::classify::{Classifier, Event, Signal};
+use crate::manifest::{LineText, Progress, Retry, Run, Summary, Unattributed};
+use crate::rules::RuleId;
+
+use attempts::{Flush, Table};
+use runs::Runs;
+use tallies::Tallies;
+
+pub use tallies::MAX_UNATTRIBUTED;
+
+/// Where a line is: input index and 1-based line number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct At {
+    pub file: u32,
+    pub line: u64,
+}
+
+/// A failure line as an explanation of a failed attempt.
+#[derive(Debug, Clone)]
+pub struct Cause {
+    pub category: Category,
+    /// The rule is a wrapper (says something failed, not why).
+    pub wrapper: bool,
+    pub priority: u8,
+    pub rule: Option<RuleId>,
+    pub text: String,
+    pub at: At,
+}
+
+impl Cause {
+    /// A line a specific rule names beats one no rule names, which beats a wrapper; then the
+    /// higher priority. Ties keep the earlier line.
+    fn rank(&self) -> (bool, bool, u8) {
+        (self.named(), !self.wrapper, self.priority)
+    }
+
+    fn named(&self) -> bool {
+        self.category != Category::Uncategorized
+    }
+}
+
+/// What the fold found: everything the manifest and the summary print.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub runs: Vec<Run>,
+    pub summary: Summary,
+    pub retries: Vec<Retry>,
+    pub unattributed: Vec<Unattributed>,
+    /// The most frequent failure messages that name a cause, digits folded, with counts.
+    pub top_errors: Vec<(String, u64)>,
+}
+
+/// The fold's state. Feed it every event of every input in order, then [`Triage::finish`].
+pub struct Triage<'c> {
+    classifier: &'c Classifier,
+    files: Vec<String>,
+    runs: Runs,
+    table: Table,
+    tallies: Tallies,
+    /// Phases seen on start lines; pairs refer to them by index.
+    phases: Vec<String>,
+    last_at: At,
+    /// The epoch a crash ended: more crash lines before anything else happens are the same crash.
+    crash_epoch: Option<u64>,
+}
+
+impl<'c> Triage<'c> {
+    pub fn new(classifier: &'c Classifier) -> Triage<'c> {
+        Triage {
+            classifier,
+            files: Vec::new(),
+            runs: Runs::default(),
+            table: Table::new(classifier.processors().len()),
+            tallies: Tallies::default(),
+            phases: Vec::new(),
+            last_at: At { file: 0, line: 0 },
+            crash_epoch: None,
+        }
+    }
+
+    /// Registers the next input; its events follow with `file` = the returned index.
+    pub fn add_file(&mut self, name: String) -> u32 {
+        self.files.push(name);
+        (self.files.len() - 1) as u32
+    }
+
+    /// Records where the input ended, so an unfinished run can point at its last line.
+    pub fn end_of_file(&mut self, file: u32, lines: u64) {
+        self.last_at = At { file, line: lines };
+    }
+
+    fn file(&self, at: At) -> &str {
+        self.files.get(at.file as usize).map_or("", String::as_str)
+    }
+
+    fn cause(&self, at: At, event: &Event) -> Cause {
+        Cause {
+            category: self.classifier.category(event.rule),
+            wrapper: self.classifier.is_wrapper(event.rule),
+            priority: self.classifier.priority(event.rule),
+            rule: event.rule,
+            text: event.text.clone(),
+            at,
+        }
+    }
+
+    pub fn feed(&mut self, file: u32, event: Event) {
+        let at = At {
+            file,
+            line: event.line,
+        };
+        if event.failure {
+            let cause = self.cause(at, &event);
+            self.tallies.failure_line(
+                &event.text,
+                tallies::names_a_cause(cause.category, cause.wrapper),
+            );
+            if self.classifier.is_crash(event.rule) {
+                self.crash(at, cause);
+                self.drain_orphans();
+                return;
+            }
+        }
+        if event.gap_list {
+            self.table.add_gaps(at, &event.dates, &event.text);
+        }
+        match &event.signal {
+            Signal::Start(start) => {
+                self.table.flush(Flush::Start);
+                self.runs.activity();
+                let phase = start.phase.as_deref().map(|p| self.phase_id(p));
+                self.table
+                    .start(start.processor, &start.dates, phase, event.tagged);
+            }
+            Signal::Success => self.table.success(event.processor, &event.dates),
+            Signal::Skip => self.table.skip(event.processor, &event.dates),
+            Signal::Retry if !event.failure => self.table.retry(event.processor),
+            Signal::Progress { index, total } => {
+                let progress = Progress {
+                    index: *index,
+                    total: *total,
+                    date: event.dates.first().copied(),
+                    file: self.file(at).to_string(),
+                    line: at.line,
+                };
+                self.progress(at, Some(progress), event.dates.first().copied());
+            }
+            Signal::DateProgress => {
+                let date = event.dates.first().copied();
+                if !date.is_some_and(|d| self.table.date_progress(event.processor, d)) {
+                    self.progress(at, None, date);
+                }
+            }
+            Signal::RunStart { total, planned } => self.run_start(at, *total, planned.clone()),
+            Signal::RunComplete { claims_success } => {
+                if !event.dates.is_empty() {
+                    let cause = self.cause(at, &event);
+                    self.table.summary(event.processor, &event.dates, cause);
+                }
+                self.table.flush(Flush::EndOfDate);
+                self.table.close_all();
+                let run = self
+                    .runs
+                    .complete(self.file(at).to_string().as_str(), at.line);
+                if *claims_success {
+                    self.table.mark_silent(run);
+                }
+                self.table.begin_run(None);
+            }
+            Signal::Summary => {
+                let cause = self.cause(at, &event);
+                self.table.summary(event.processor, &event.dates, cause);
+            }
+            Signal::Chain => self.table.chain(),
+            Signal::Traceback | Signal::Retry | Signal::None => {}
+        }
+        if event.failure {
+            let cause = self.cause(at, &event);
+            let dates = if event.gap_list {
+                &[][..]
+            } else {
+                &event.dates
+            };
+            self.table.failure(
+                cause,
+                event.processor,
+                dates,
+                event.exception,
+                event.tagged,
+                event.signal == Signal::Retry,
+            );
+        }
+        self.drain_orphans();
+    }
+
+    fn phase_id(&mut self, phase: &str) -> u16 {
+        match self.phases.iter().position(|p| p == phase) {
+            Some(i) => i as u16,
+            None => {
+                self.phases.push(phase.to_string());
+                (self.phases.len() - 1) as u16
+            }
+        }
+    }
+
+    /// The run moved to `date` (or to its next date, unnamed).
+    fn progress(&mut self, at: At, progress: Option<Progress>, date: Option<crate::date::Date>) {
+        self.table.flush(Flush::EndOfDate);
+        self.table.close_all();
+        let file = self.file(at).to_string();
+        let (run, new) = self.runs.ensure(&file, at.line);
+        if new {
+            self.table.begin_run(Some(run));
+        }
+        self.runs.activity();
+        if let Some(progress) = progress {
+            self.runs.progress(progress);
+        }
+        self.table.new_epoch(date);
+    }
+
+    fn run_start(&mut self, at: At, total: Option<u32>, planned: Vec<crate::date::Date>) {
+        self.table.flush(Flush::EndOfDate);
+        if self.runs.is_active() {
+            self.end_run(at, "run ended without a completion marker: a new run started before this one completed");
+        } else {
+            self.table.close_all();
+        }
+        let file = self.file(at).to_string();
+        let (run, new) = self.runs.ensure(&file, at.line);
+        if new {
+            self.table.begin_run(Some(run));
+        }
+        self.runs.banner(total, planned);
+    }
+
+    /// The script died: see the model's Runs section.
+    fn crash(&mut self, at: At, cause: Cause) {
+        if self.crash_epoch == Some(self.table.epoch()) {
+            return;
+        }
+        self.table.flush(Flush::EndOfDate);
+        if self.runs.open().is_some() {
+            self.end_run(at, &cause.text);
+        } else if !self.table.cut_all(at, &cause.text) {
+            self.table.orphans.push(cause);
+        }
+        self.table.begin_run(None);
+        self.crash_epoch = Some(self.table.epoch());
+    }
+
+    /// Ends the open run as crashed at `at`.
+    fn end_run(&mut self, at: At, text: &str) {
+        self.table.cut_all(at, text);
+        self.table.interrupt_untried(at, text);
+        let not_started = if self.runs.planned().is_empty() {
+            self.runs.unstarted_count(self.table.dates_reached())
+        } else {
+            let planned = self.runs.planned().to_vec();
+            self.table.not_started(&planned, at, text)
+        };
+        let crash = LineText {
+            file: self.file(at).to_string(),
+            line: at.line,
+            text: text.to_string(),
+        };
+        self.runs.crashed(crash, not_started);
+        self.table.begin_run(None);
+    }
+
+    fn drain_orphans(&mut self) {
+        for cause in std::mem::take(&mut self.table.orphans) {
+            let file = self.file(cause.at).to_string();
+            let rule = self.classifier.rule_id(cause.rule);
+            self.tallies.unattributed(cause, &file, rule);
+        }
+    }
+
+    /// Ends the fold: waiting failures find their dates, an unfinished run crashed at the last
+    /// line, attempts open at the end are cut off, and the final state of every pair becomes the
+    /// retry rows.
+    pub fn finish(mut self) -> Report {
+        let end = self.last_at;
+        self.table.flush(Flush::EndOfDate);
+        if self.runs.open().is_some() {
+            self.end_run(end, "the log ends mid-run");
+        } else {
+            self.table.cut_all(end, "the log ends mid-attempt");
+        }
+        self.drain_orphans();
+        report::build(
+            self.classifier,
+            &self.files,
+            &self.phases,
+            &self.table,
+            self.runs.list,
+            &self.tallies,
+        )
+    }
+}

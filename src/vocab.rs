@@ -1,0 +1,288 @@
+//! The vocabulary: every word the reader looks for to see what a line says about runs and
+//! attempts, written once. The scanner's SIMD prefilter, the classifier's trigger automaton, its
+//! regexes, the exception-name check and the README's list are all derived from these tables, so a
+//! word added here is found everywhere (the fuzzer once found two hand-kept copies that disagreed).
+
+/// Verbs that open an attempt when a processor follows them (`Starting PProcessor for D`).
+pub const START_VERBS: [&str; 8] = [
+    "start",
+    "starting",
+    "started",
+    "processing",
+    "running",
+    "launching",
+    "executing",
+    "backfilling",
+];
+
+/// Words that say an attempt ended well, next to a date, a processor's status tag or a check mark.
+pub const SUCCESS_WORDS: [&str; 7] = [
+    "success",
+    "successful",
+    "successfully",
+    "succeeded",
+    "completed",
+    "complete",
+    "finished",
+];
+
+/// Words that say something failed, in count summaries (`1 failed (2024-02-03)`).
+pub const FAILURE_WORDS: [&str; 6] = [
+    "failed", "failure", "failures", "error", "errors", "errored",
+];
+
+/// Phrases of run banners: the driver announcing the dates it is about to walk.
+pub const BANNER_PHRASES: [&str; 4] = ["dates to process", "date range", "start date", "dates:"];
+
+/// Phrases that end a run well.
+pub const RUN_END_PHRASES: [&str; 5] = [
+    "all dates successful",
+    "backfill complete",
+    "backfill completed",
+    "backfill script completed",
+    "backfill finished",
+];
+
+/// Phrases that introduce a list of gap dates.
+pub const GAP_PHRASES: [&str; 2] = ["missing dates", "gap dates"];
+
+/// Words that say a pair was done by an earlier run (with "already").
+pub const SKIP_WORDS: [&str; 3] = ["skipping", "skipped", "already"];
+
+/// Words that say a failed step is being tried again.
+pub const RETRY_WORDS: [&str; 2] = ["retry", "retrying"];
+
+/// The header Python prints before a traceback.
+pub const TRACEBACK: &str = "traceback (most recent call last)";
+
+/// The lines Python prints between the exceptions of a chain: the first exception is the root.
+pub const CHAIN_MARKERS: [&str; 2] = [
+    "the above exception was the direct cause of the following exception",
+    "during handling of the above exception, another exception occurred",
+];
+
+/// The check mark of a success and the skip mark of a resumed run.
+pub const CHECK_MARK: &str = "\u{2705}";
+pub const SKIP_MARK: &str = "\u{23ed}";
+/// The cross of a failure status line.
+pub const CROSS_MARK: &str = "\u{274c}";
+
+/// How exception class names end (`ValueError`, `NotFound`, `AnalysisException`): a line that
+/// starts with such a name and a colon is the last line of a traceback.
+pub const EXCEPTION_SUFFIXES: [&str; 16] = [
+    "Error",
+    "Exception",
+    "Exit",
+    "Interrupt",
+    "Timeout",
+    "Exceeded",
+    "NotFound",
+    "Forbidden",
+    "BadRequest",
+    "TooManyRequests",
+    "Unavailable",
+    "InternalServerError",
+    "Unauthorized",
+    "Conflict",
+    "Invalid",
+    "Failure",
+];
+
+/// The words, besides exception names, that can make an unlevelled line a failure.
+pub const FAILURE_TRIGGERS: [&str; 4] = ["error", "critical", "fatal", "panic"];
+
+/// Every word whose presence matters on a line logged below ERROR (starts, successes, progress,
+/// banners, run ends, gap lists, skips, retries, count summaries).
+fn signal_words() -> Vec<&'static str> {
+    let mut words: Vec<&str> = Vec::new();
+    words.extend(START_VERBS);
+    words.push("run_backfill");
+    words.extend(SUCCESS_WORDS);
+    words.extend(["failed", "failures"]);
+    words.extend(BANNER_PHRASES);
+    words.extend(RUN_END_PHRASES);
+    words.extend(GAP_PHRASES);
+    words.extend(SKIP_WORDS);
+    words.extend(RETRY_WORDS);
+    words
+}
+
+/// The patterns of the scanner's SIMD prefilter for lines below ERROR: each signal word without its
+/// first letter (so `start` and `Start` both match), Title Case for phrases ("Dates To Process"),
+/// and UPPER CASE where scripts shout (`ALL DATES SUCCESSFUL`, `BACKFILL COMPLETE`); a pattern that
+/// contains a shorter one is dropped. Each pattern costs throughput on every byte of the log, which
+/// is why other casings are not searched (the README says so).
+pub fn signal_patterns() -> Vec<String> {
+    let mut out: Vec<String> = vec![CHECK_MARK.to_string(), SKIP_MARK.to_string()];
+    for word in signal_words() {
+        let tail = &word[1..];
+        let title: Vec<String> = tail
+            .split(' ')
+            .enumerate()
+            .map(|(i, w)| match i {
+                0 => w.to_string(),
+                _ => w[..1].to_ascii_uppercase() + &w[1..],
+            })
+            .collect();
+        out.push(tail.to_string());
+        out.push(title.join(" "));
+        if SUCCESS_WORDS.contains(&word) {
+            out.push(tail.to_ascii_uppercase());
+        }
+    }
+    out.sort_by_key(|p| (p.len(), p.clone()));
+    let mut kept: Vec<String> = Vec::new();
+    for p in out {
+        if !kept.iter().any(|k| p.contains(k.as_str())) {
+            kept.push(p);
+        }
+    }
+    kept
+}
+
+/// What a trigger word found by the big automaton says about a line, as a bit in a set.
+pub mod trigger {
+    /// A level word or an exception-name ending: a candidate failure.
+    pub const FAIL_WORD: u16 = 1;
+    pub const CROSS: u16 = 1 << 1;
+    pub const CHECK: u16 = 1 << 2;
+    pub const START: u16 = 1 << 3;
+    pub const SUCCESS: u16 = 1 << 4;
+    /// A failure word of a count summary (`1 failed`).
+    pub const COUNT: u16 = 1 << 5;
+    pub const SKIP: u16 = 1 << 6;
+    pub const RETRY: u16 = 1 << 7;
+    pub const BANNER: u16 = 1 << 8;
+    pub const RUN_END: u16 = 1 << 9;
+    pub const GAP: u16 = 1 << 10;
+    pub const TRACEBACK: u16 = 1 << 11;
+    pub const CHAIN: u16 = 1 << 12;
+}
+
+/// The words of the classifier's trigger automaton (matched case-insensitively), each with the
+/// trigger bit it sets. The automaton also holds every rule literal, so one pass finds both.
+pub fn triggers() -> Vec<(String, u16)> {
+    use trigger::{
+        BANNER, CHAIN, CHECK, COUNT, CROSS, FAIL_WORD, GAP, RETRY, RUN_END, SKIP, START, SUCCESS,
+    };
+    let lower = |w: &str| w.to_ascii_lowercase();
+    let mut out: Vec<(String, u16)> = Vec::new();
+    let mut add = |words: &[&str], bit: u16| out.extend(words.iter().map(|w| (lower(w), bit)));
+    add(&FAILURE_TRIGGERS, FAIL_WORD);
+    let suffixes: Vec<&str> = EXCEPTION_SUFFIXES.to_vec();
+    add(&suffixes, FAIL_WORD);
+    add(&[CROSS_MARK], CROSS);
+    add(&[CHECK_MARK], CHECK);
+    add(&START_VERBS, START);
+    add(&["run_backfill"], START);
+    add(&SUCCESS_WORDS, SUCCESS);
+    add(&FAILURE_WORDS, COUNT);
+    add(&[SKIP_MARK], SKIP);
+    add(&SKIP_WORDS, SKIP);
+    add(&RETRY_WORDS, RETRY);
+    add(&BANNER_PHRASES, BANNER);
+    add(&RUN_END_PHRASES, RUN_END);
+    add(&GAP_PHRASES, GAP);
+    add(&[TRACEBACK], trigger::TRACEBACK);
+    add(&CHAIN_MARKERS, CHAIN);
+    out
+}
+
+/// The success and failure words of a lower-cased line, as (position, is a failure word), in
+/// order. Zero counts (`0 failed`, `no errors`, `errors: 0`, `0 failures`) are left out: they say
+/// nothing failed.
+pub fn outcome_words(lower: &[u8]) -> Vec<(usize, bool)> {
+    let mut out = Vec::new();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    while i < lower.len() {
+        if !lower[i].is_ascii_alphabetic() || (i > 0 && is_word(lower[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let end = lower[i..]
+            .iter()
+            .position(|&b| !is_word(b))
+            .map_or(lower.len(), |n| i + n);
+        let word = &lower[i..end];
+        let failure = FAILURE_WORDS.iter().any(|w| w.as_bytes() == word);
+        let success = !failure
+            && (SUCCESS_WORDS.iter().any(|w| w.as_bytes() == word)
+                || matches!(word, b"ok" | b"done" | b"processed" | b"passed"));
+        if failure && !zero_count(lower, i, end) {
+            out.push((i, true));
+        } else if success {
+            out.push((i, false));
+        }
+        i = end;
+    }
+    out
+}
+
+/// Whether the failure word at `start..end` is counted as zero: `0 failed`, `no errors`,
+/// `without errors`, `failed: 0`, `errors=0`.
+fn zero_count(lower: &[u8], start: usize, end: usize) -> bool {
+    let before = lower[..start].trim_ascii_end();
+    let prev_word_start = before
+        .iter()
+        .rposition(|b| !b.is_ascii_alphanumeric())
+        .map_or(0, |i| i + 1);
+    let prev = &before[prev_word_start..];
+    if matches!(prev, b"0" | b"no" | b"zero" | b"without") {
+        return true;
+    }
+    let after = lower[end..].trim_ascii_start();
+    let after = after
+        .strip_prefix(b":")
+        .or_else(|| after.strip_prefix(b"="))
+        .unwrap_or(after)
+        .trim_ascii_start();
+    after.first() == Some(&b'0') && !after.get(1).is_some_and(u8::is_ascii_digit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_patterns_cover_every_casing_they_promise() {
+        let patterns = signal_patterns();
+        let found = |line: &str| patterns.iter().any(|p| line.contains(p.as_str()));
+        for line in [
+            "Starting PlayerGameSummaryProcessor for 2023-11-15",
+            "start processing",
+            "Found 3 Dates To Process",
+            "ALL DATES SUCCESSFUL",
+            "BACKFILL COMPLETE",
+            "Retrying (attempt 2/3)",
+            "Skipping 2023-11-15 (already processed)",
+            "[p] \u{23ed}\u{fe0f}  Already complete",
+            "Done: 2 succeeded, 1 failed (2024-02-03)",
+            "Missing dates in lookback window: []",
+            "+ ./bin/run_backfill.sh analytics/p",
+            "\u{2705} done",
+        ] {
+            assert!(found(line), "{line}");
+        }
+        assert!(!found("2025-11-29 10:00:00 - INFO - loaded 418 rows"));
+    }
+
+    #[test]
+    fn zero_counts_are_not_failures() {
+        let failures = |s: &str| {
+            outcome_words(s.to_ascii_lowercase().as_bytes())
+                .iter()
+                .filter(|w| w.1)
+                .count()
+        };
+        assert_eq!(failures("Batch done: 0 errors"), 0);
+        assert_eq!(failures("completed with no errors"), 0);
+        assert_eq!(failures("failed: 0, errors=0"), 0);
+        assert_eq!(failures("Done: 2 succeeded, 1 failed (2024-02-03)"), 1);
+        assert_eq!(failures("failed: 10"), 1);
+        assert_eq!(
+            failures("Completed 4/5 dates; failed dates: ['2024-01-10']"),
+            1
+        );
+    }
+}
