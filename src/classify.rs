@@ -44,6 +44,9 @@ pub struct Event {
     /// The line carries a GNU `parallel --tag` prefix naming its processor: attempts of different
     /// tags run at the same time.
     pub tagged: bool,
+    /// A status line (`[p] ❌ Failed`): it reports the processor's final status, so it ends the
+    /// processor's attempt.
+    pub status: bool,
     /// Data dates (a start's are in its [`Start`]); for count summaries, the dates listed as failed.
     pub dates: Vec<Date>,
     /// Cleaned, bounded text; empty for lines whose text nothing reports (starts, progress).
@@ -260,7 +263,11 @@ impl Classifier {
         let processor = tag.or_else(|| self.processors.find(line).map(|(p, _)| p));
         // Below ERROR only the signal words (in the casings the scanner searches for) make a line
         // count, exactly as `worth_a_look` filters: classify alone and the scanner agree.
-        let signal_words = !failure && self.signals.is_match(line);
+        let signal_words = !failure
+            && (self.signals.is_match(line)
+                || (level.is_none()
+                    && !indented
+                    && triggers & (trigger::TRACEBACK | trigger::CHAIN) != 0));
         let gap_list = triggers & trigger::GAP != 0 && (failure || signal_words);
         let (signal, mut dates) = if signal_words {
             let read = self
@@ -304,6 +311,7 @@ impl Classifier {
             gap_list,
             processor,
             tagged: tag.is_some(),
+            status: processor.is_some() && triggers & (trigger::CROSS | trigger::CHECK) != 0,
             dates,
             text,
         })

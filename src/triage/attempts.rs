@@ -735,6 +735,7 @@ impl Table {
         exception: bool,
         tagged: bool,
         retrying: bool,
+        status: bool,
     ) {
         let locked = self.chain && exception;
         let target = match self.owner {
@@ -763,6 +764,12 @@ impl Table {
         });
         match target {
             Target::Attempt(id) => match self.attempt_index(id) {
+                // A status line ends the attempt it reports on.
+                Some(i) if status => {
+                    self.attempt_failure(i, cause, dates, locked);
+                    let a = self.open.remove(i);
+                    self.close(a, None);
+                }
                 Some(i) => {
                     self.attempt_failure(i, cause, dates, locked);
                     self.open[i].retrying = retrying;

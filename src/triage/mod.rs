@@ -219,6 +219,7 @@ impl<'c> Triage<'c> {
                 event.exception,
                 event.tagged,
                 event.signal == Signal::Retry,
+                event.status,
             );
         }
         self.drain_orphans();

@@ -8,3 +8,4 @@ mod helpers;
 mod invariance;
 mod reliability;
 mod rules;
+mod shapes;
