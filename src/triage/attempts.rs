@@ -103,6 +103,19 @@ enum Waiting {
     },
 }
 
+/// What the table reads of a failure line besides its cause.
+pub struct FailureLine<'a> {
+    pub processor: Option<ProcessorId>,
+    pub dates: &'a [Date],
+    /// An unlevelled exception line: it follows the failure line before it.
+    pub exception: bool,
+    pub tagged: bool,
+    /// The line says the step will be retried.
+    pub retrying: bool,
+    /// A status line: it ends the processor's attempt.
+    pub status: bool,
+}
+
 /// What ends the wait of unowned failure lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flush {
@@ -725,18 +738,16 @@ impl Table {
 
     // ----- failures ---------------------------------------------------------------------------
 
-    /// A failure line (see docs/attempts.md, "Attribution of a failure line"). `exception`: an
-    /// unlevelled exception line, which follows the failure before it.
-    pub fn failure(
-        &mut self,
-        cause: Cause,
-        processor: Option<ProcessorId>,
-        dates: &[Date],
-        exception: bool,
-        tagged: bool,
-        retrying: bool,
-        status: bool,
-    ) {
+    /// A failure line (see docs/attempts.md, "Attribution of a failure line").
+    pub fn failure(&mut self, cause: Cause, line: FailureLine) {
+        let FailureLine {
+            processor,
+            dates,
+            exception,
+            tagged,
+            retrying,
+            status,
+        } = line;
         let locked = self.chain && exception;
         let target = match self.owner {
             Some(owner) if exception => Some(owner),

@@ -33,7 +33,7 @@ use crate::classify::{Classifier, Event, Signal};
 use crate::manifest::{LineText, Progress, Retry, Run, Summary, Unattributed};
 use crate::rules::RuleId;
 
-use attempts::{Flush, Table};
+use attempts::{FailureLine, Flush, Table};
 use runs::Runs;
 use tallies::Tallies;
 
@@ -212,15 +212,15 @@ impl<'c> Triage<'c> {
             } else {
                 &event.dates
             };
-            self.table.failure(
-                cause,
-                event.processor,
+            let line = FailureLine {
+                processor: event.processor,
                 dates,
-                event.exception,
-                event.tagged,
-                event.signal == Signal::Retry,
-                event.status,
-            );
+                exception: event.exception,
+                tagged: event.tagged,
+                retrying: event.signal == Signal::Retry,
+                status: event.status,
+            };
+            self.table.failure(cause, line);
         }
         self.drain_orphans();
     }
