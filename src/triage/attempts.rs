@@ -923,20 +923,43 @@ impl Table {
         self.owner = None;
     }
 
-    /// Fails every pair of `date` not settled in the current run; never one that succeeded or was
-    /// skipped.
+    /// A failure that names only a date. When pairs of the date ran since the run moved to it, it
+    /// is their summary: it adds to the open or failed ones and fails no other. When none did, it
+    /// fails every pair of the date, except those that succeeded or were skipped; one that failed in
+    /// this run keeps its failure (the line summarises it), one that failed in an earlier run fails
+    /// again, keeping the better cause.
     fn date_failure(&mut self, date: Date, cause: &Cause) {
-        for p in self.processor_ids().collect::<Vec<_>>() {
+        let ids: Vec<ProcessorId> = self.processor_ids().collect();
+        let touched = ids.iter().any(|&p| {
+            self.pairs
+                .get(&(date, p))
+                .is_some_and(|x| x.epoch == self.epoch || x.state == State::Open)
+        });
+        for p in ids {
             let key = (date, p);
-            let pending = (!self.pending_gaps.is_empty())
-                .then(|| (self.pending_gaps.clone(), self.pending_gap_line.clone()));
-            match self.pairs.get(&key).map(|x| (x.state, x.run == self.run)) {
+            let here = self
+                .pairs
+                .get(&key)
+                .map(|x| (x.state, x.epoch == self.epoch || x.run == self.run));
+            match here {
                 Some((State::Succeeded | State::Skipped, _)) => {}
                 Some((State::Open, _)) | Some((State::Failed, true)) => {
                     let pair = self.pairs.get_mut(&key).expect("pairs exist");
                     merge(&mut pair.cause, cause.clone(), false);
                 }
+                _ if touched => {}
+                Some((State::Failed, false)) => {
+                    let pair = self.pairs.get_mut(&key).expect("pairs exist");
+                    merge(&mut pair.cause, cause.clone(), false);
+                    pair.failed += 1;
+                    pair.epoch = self.epoch;
+                    pair.run = self.run;
+                    self.counts.attempts += 1;
+                    self.counts.failed += 1;
+                }
                 _ => {
+                    let pending = (!self.pending_gaps.is_empty())
+                        .then(|| (self.pending_gaps.clone(), self.pending_gap_line.clone()));
                     let pair = self.begin(key, State::Failed, None);
                     pair.cause = Some(cause.clone());
                     if let Some((gaps, line)) = pending {
