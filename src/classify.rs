@@ -7,7 +7,7 @@
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
-use crate::date::{self, Date};
+use crate::date::{self, Date, Timestamp};
 use crate::error::{Error, Result};
 use crate::extract::{self, Level};
 use crate::processors::{ProcessorId, ProcessorNames};
@@ -49,6 +49,8 @@ pub struct Event {
     pub status: bool,
     /// Data dates (a start's are in its [`Start`]); for count summaries, the dates listed as failed.
     pub dates: Vec<Date>,
+    /// The line's own timestamp, if it has one.
+    pub time: Option<Timestamp>,
     /// Cleaned, bounded text; empty for lines whose text nothing reports (starts, progress).
     pub text: String,
 }
@@ -313,6 +315,7 @@ impl Classifier {
             tagged: tag.is_some(),
             status: processor.is_some() && triggers & (trigger::CROSS | trigger::CHECK) != 0,
             dates,
+            time: Timestamp::find(line),
             text,
         })
     }

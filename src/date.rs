@@ -86,6 +86,91 @@ impl<'de> serde::Deserialize<'de> for Date {
     }
 }
 
+/// A moment to the second, packed as `yyyymmddhhmmss` so that ordering by value is ordering by time.
+/// The zone is not read: logs and exports of one platform share one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(u64);
+
+impl Timestamp {
+    /// How far into a line its timestamp may start (past a GNU parallel tag, a `[`, a JSON key).
+    const WINDOW: usize = 200;
+
+    /// `YYYY-MM-DD HH:MM:SS` with `T` or a space (or Airflow's `, `) between date and time, and
+    /// anything after the seconds (fractions, a zone).
+    pub fn parse(s: &[u8]) -> Option<Timestamp> {
+        let date = Date::parse(s.get(..10)?)?;
+        let rest = &s[10..];
+        let rest = rest
+            .strip_prefix(b", ")
+            .or_else(|| rest.strip_prefix(b"T"))
+            .or_else(|| rest.strip_prefix(b" "))?;
+        let two = |i: usize| -> Option<u64> {
+            let (a, b) = (*rest.get(i)?, *rest.get(i + 1)?);
+            (a.is_ascii_digit() && b.is_ascii_digit())
+                .then(|| u64::from((a - b'0') * 10 + b - b'0'))
+        };
+        if rest.get(2) != Some(&b':') || rest.get(5) != Some(&b':') {
+            return None;
+        }
+        let (h, m, sec) = (two(0)?, two(3)?, two(6)?);
+        if h > 23 || m > 59 || sec > 60 {
+            return None;
+        }
+        let ymd = u64::from(date.0);
+        Some(Timestamp(ymd * 1_000_000 + h * 10_000 + m * 100 + sec))
+    }
+
+    /// The first timestamp near the start of a log line.
+    pub fn find(line: &[u8]) -> Option<Timestamp> {
+        let head = &line[..line.len().min(Self::WINDOW)];
+        let mut from = 0;
+        while let Some(i) = memchr::memchr(b'-', &head[from..]) {
+            let dash = from + i;
+            from = dash + 1;
+            if dash < 4 || (dash > 4 && head[dash - 5].is_ascii_digit()) {
+                continue;
+            }
+            if let Some(t) = Timestamp::parse(&line[dash - 4..]) {
+                return Some(t);
+            }
+        }
+        None
+    }
+
+    pub fn date(self) -> Date {
+        Date((self.0 / 1_000_000) as u32)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self.0 % 1_000_000;
+        write!(
+            f,
+            "{}T{:02}:{:02}:{:02}",
+            self.date(),
+            t / 10_000,
+            t / 100 % 100,
+            t % 100
+        )
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Timestamp::parse(text.as_bytes()).ok_or_else(|| {
+            serde::de::Error::custom(format!("not a YYYY-MM-DDTHH:MM:SS time: {text:?}"))
+        })
+    }
+}
+
 /// The longest range one line may name (ten years); a longer "range" is read as its first date, so
 /// a typo cannot make millions of pairs.
 pub const MAX_RANGE_DAYS: usize = 3660;
@@ -280,6 +365,28 @@ mod tests {
         assert_eq!(
             dates("12023-11-15 2023-11-150 /data/2023-11-15/x"),
             ["2023-11-15"]
+        );
+    }
+
+    #[test]
+    fn timestamps_in_the_forms_logs_print_them() {
+        let t = |s: &str| Timestamp::find(s.as_bytes()).map(|t| t.to_string());
+        let want = Some("2025-11-29T10:00:01".to_string());
+        assert_eq!(t("2025-11-29 10:00:01,123 - INFO - x"), want);
+        assert_eq!(t("2025-11-29T10:00:01.123Z level=info"), want);
+        assert_eq!(
+            t("[2025-11-29, 10:00:01 UTC] {taskinstance.py:1} ERROR"),
+            want
+        );
+        assert_eq!(t("p\t2025-11-29 10:00:01 INFO"), want);
+        assert_eq!(
+            t(r#"{"timestamp": "2025-11-29T10:00:01Z", "severity": "ERROR"}"#),
+            want
+        );
+        assert_eq!(t("Starting X for 2023-11-15"), None);
+        assert_eq!(t("12025-11-29 10:00:01"), None);
+        assert!(
+            Timestamp::parse(b"2025-11-29 10:00:01") > Timestamp::parse(b"2025-11-29T09:59:59")
         );
     }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::category::{Action, Category};
-use crate::date::Date;
+use crate::date::{Date, Timestamp};
 
 /// Version 2: rows carry `phase`, `silent` and `command`; reasons `not_started` and `missing`;
 /// runs carry `not_started`, `planned` and the file of their last progress.
@@ -24,6 +24,59 @@ pub struct Manifest {
     pub summary: Summary,
     pub retries: Vec<Retry>,
     pub unattributed: Vec<Unattributed>,
+    /// Per processor, the dates that succeeded (or an earlier run had done), as ranges
+    /// (`"2023-11-01..2023-11-14"`) and single dates: what a retry must not re-run, and what tells
+    /// a date without games (never mentioned) from a date that was done.
+    pub succeeded: BTreeMap<String, Vec<DateRun>>,
+}
+
+/// Consecutive calendar days, written `A..B` (or `A` for one day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DateRun {
+    pub first: Date,
+    pub last: Date,
+}
+
+impl DateRun {
+    /// Compacts sorted dates into runs of consecutive days.
+    pub fn compact(dates: impl IntoIterator<Item = Date>) -> Vec<DateRun> {
+        let mut out: Vec<DateRun> = Vec::new();
+        for d in dates {
+            match out.last_mut() {
+                Some(r) if r.last.succ() == Some(d) => r.last = d,
+                Some(r) if r.last >= d => {}
+                _ => out.push(DateRun { first: d, last: d }),
+            }
+        }
+        out
+    }
+
+    pub fn contains(&self, d: Date) -> bool {
+        self.first <= d && d <= self.last
+    }
+}
+
+impl Serialize for DateRun {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.first == self.last {
+            s.collect_str(&self.first)
+        } else {
+            s.collect_str(&format_args!("{}..{}", self.first, self.last))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DateRun {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<DateRun, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let (a, b) = text.split_once("..").unwrap_or((&text, &text));
+        match (Date::parse(a.as_bytes()), Date::parse(b.as_bytes())) {
+            (Some(first), Some(last)) if first <= last => Ok(DateRun { first, last }),
+            _ => Err(serde::de::Error::custom(format!(
+                "not a date or a range A..B: {text:?}"
+            ))),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,6 +124,9 @@ pub struct Run {
     /// Dates the run never reached because it crashed: with planned dates known they are rows
     /// (reason `not_started`); without, this count is all a retry loop can be told.
     pub not_started: u32,
+    /// The times of its first and last lines that carry one.
+    pub started: Option<Timestamp>,
+    pub ended: Option<Timestamp>,
 }
 
 /// A set of dates, by its bounds and size.

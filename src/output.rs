@@ -26,6 +26,7 @@ pub fn manifest(inputs: &[InputStats], report: &Report) -> Manifest {
             })
             .collect(),
         unattributed: report.unattributed.clone(),
+        succeeded: report.succeeded.clone(),
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::date::Date;
+use crate::date::{Date, Timestamp};
 use crate::processors::ProcessorId;
 
 use super::{At, Cause};
@@ -39,6 +39,8 @@ pub struct Pair {
     pub gap_line: Option<(At, String)>,
     /// The line that cut an interrupted or not-started pair off.
     pub cut: Option<(At, String)>,
+    /// When its last attempt was last heard of.
+    pub time: Option<Timestamp>,
 }
 
 /// How many pair-attempts began and how the closed ones ended.
@@ -82,6 +84,8 @@ struct Attempt {
     gap_line: Option<(At, String)>,
     /// When a line last went to this attempt: unnamed failures go to the most recent one.
     active: u64,
+    /// The time of the last line that went to it.
+    last: Option<Timestamp>,
 }
 
 /// Where a failure line went, so the exception lines after it follow.
@@ -150,6 +154,8 @@ pub struct Table {
     pending_gap_line: Option<(At, String)>,
     /// Failures no pair owns, for the fold to record.
     pub orphans: Vec<Cause>,
+    /// The time of the latest line with one.
+    pub now: Option<Timestamp>,
     pub counts: Counts,
 }
 
@@ -182,6 +188,7 @@ impl Table {
             pending_gaps: Vec::new(),
             pending_gap_line: None,
             orphans: Vec::new(),
+            now: None,
             counts: Counts::default(),
         }
     }
@@ -245,7 +252,7 @@ impl Table {
             self.ctx_seen |= key.1.bit();
         }
         self.reach(key.0);
-        let (epoch, run) = (self.epoch, self.run);
+        let (epoch, run, now) = (self.epoch, self.run, self.now);
         let pair = self.pairs.entry(key).or_insert_with(|| Pair {
             state,
             cause: None,
@@ -257,7 +264,9 @@ impl Table {
             gaps: Vec::new(),
             gap_line: None,
             cut: None,
+            time: now,
         });
+        pair.time = now;
         pair.state = state;
         pair.cause = None;
         pair.silent = false;
@@ -312,6 +321,7 @@ impl Table {
     fn touch(&mut self, i: usize) {
         self.seq += 1;
         self.open[i].active = self.seq;
+        self.open[i].last = self.now.or(self.open[i].last);
     }
 
     pub fn has_open(&self) -> bool {
@@ -386,6 +396,7 @@ impl Table {
             gaps: Vec::new(),
             gap_line: None,
             active: 0,
+            last: None,
         });
         let last = self.open.len() - 1;
         self.touch(last);
@@ -490,6 +501,7 @@ impl Table {
             if matches!(state, State::Interrupted | State::NotStarted) {
                 pair.cut = cut.map(|(at, text)| (at, text.to_string()));
             }
+            pair.time = a.last.or(pair.time);
             self.counts.add(state, 1);
             if state == State::Failed {
                 pair.failed += 1;
@@ -603,6 +615,7 @@ impl Table {
             if !a.gaps.is_empty() {
                 pair.gaps.extend(&a.gaps);
             }
+            pair.time = self.now.or(pair.time);
             self.counts.add(state, 1);
             pair.state = state;
         }
@@ -673,6 +686,9 @@ impl Table {
                 pair.cause = Some(cause);
                 pair.silent = !failed;
             }
+        }
+        if let Some(pair) = self.pairs.get_mut(&key) {
+            pair.time = self.now.or(pair.time);
         }
         self.owner = Some(Target::Pair(key.0, key.1));
     }

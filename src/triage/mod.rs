@@ -28,9 +28,13 @@ mod report;
 mod runs;
 mod tallies;
 
+use std::collections::BTreeMap;
+
 use crate::category::Category;
 use crate::classify::{Classifier, Event, Signal};
-use crate::manifest::{LineText, Progress, Retry, Run, Summary, Unattributed};
+use crate::date::{Date, Timestamp};
+use crate::manifest::{DateRun, LineText, Progress, Retry, Run, Summary, Unattributed};
+use crate::processors::ProcessorId;
 use crate::rules::RuleId;
 
 use attempts::{FailureLine, Flush, Table};
@@ -79,6 +83,31 @@ pub struct Report {
     pub unattributed: Vec<Unattributed>,
     /// The most frequent failure messages that name a cause, digits folded, with counts.
     pub top_errors: Vec<(String, u64)>,
+    /// Per processor, the dates that succeeded or were skipped.
+    pub succeeded: BTreeMap<String, Vec<DateRun>>,
+    /// The final state of every pair the logs mention, in date then processor order.
+    pub pairs: Vec<PairOutcome>,
+}
+
+/// A pair's final state, as the logs tell it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairOutcome {
+    pub date: Date,
+    pub processor: ProcessorId,
+    pub state: Outcome,
+    /// When its last attempt was last heard of.
+    pub time: Option<Timestamp>,
+}
+
+/// The final states a pair can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    /// Done by an earlier run (the driver said so).
+    Skipped,
+    Failed,
+    Interrupted,
+    NotStarted,
 }
 
 /// The fold's state. Feed it every event of every input in order, then [`Triage::finish`].
@@ -140,6 +169,10 @@ impl<'c> Triage<'c> {
             file,
             line: event.line,
         };
+        if event.time.is_some() {
+            self.table.now = event.time;
+            self.runs.note_time(event.time);
+        }
         if event.failure {
             let cause = self.cause(at, &event);
             self.tallies.failure_line(
@@ -190,9 +223,8 @@ impl<'c> Triage<'c> {
                 }
                 self.table.flush(Flush::EndOfDate);
                 self.table.close_all();
-                let run = self
-                    .runs
-                    .complete(self.file(at).to_string().as_str(), at.line);
+                let file = self.file(at).to_string();
+                let run = self.runs.complete(&file, at.line, self.table.now);
                 if *claims_success {
                     self.table.mark_silent(run);
                 }
@@ -236,11 +268,11 @@ impl<'c> Triage<'c> {
     }
 
     /// The run moved to `date` (or to its next date, unnamed).
-    fn progress(&mut self, at: At, progress: Option<Progress>, date: Option<crate::date::Date>) {
+    fn progress(&mut self, at: At, progress: Option<Progress>, date: Option<Date>) {
         self.table.flush(Flush::EndOfDate);
         self.table.close_all();
         let file = self.file(at).to_string();
-        let (run, new) = self.runs.ensure(&file, at.line);
+        let (run, new) = self.runs.ensure(&file, at.line, self.table.now);
         if new {
             self.table.begin_run(Some(run));
         }
@@ -251,7 +283,7 @@ impl<'c> Triage<'c> {
         self.table.new_epoch(date);
     }
 
-    fn run_start(&mut self, at: At, total: Option<u32>, planned: Vec<crate::date::Date>) {
+    fn run_start(&mut self, at: At, total: Option<u32>, planned: Vec<Date>) {
         self.table.flush(Flush::EndOfDate);
         if self.runs.is_active() {
             self.end_run(at, "run ended without a completion marker: a new run started before this one completed");
@@ -259,7 +291,7 @@ impl<'c> Triage<'c> {
             self.table.close_all();
         }
         let file = self.file(at).to_string();
-        let (run, new) = self.runs.ensure(&file, at.line);
+        let (run, new) = self.runs.ensure(&file, at.line, self.table.now);
         if new {
             self.table.begin_run(Some(run));
         }
@@ -296,7 +328,7 @@ impl<'c> Triage<'c> {
             line: at.line,
             text: text.to_string(),
         };
-        self.runs.crashed(crash, not_started);
+        self.runs.crashed(crash, not_started, self.table.now);
         self.table.begin_run(None);
     }
 

@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use crate::category::Category;
 use crate::classify::Classifier;
-use crate::manifest::{Reason, Retry, Run, Summary};
+use crate::manifest::{DateRun, Reason, Retry, Run, Summary};
 use crate::processors::{ProcessorId, DEFAULT_PHASE};
 
 use super::attempts::{State, Table};
 use super::tallies::Tallies;
-use super::{At, Report};
+use super::{At, Outcome, PairOutcome, Report};
 
 pub fn build(
     classifier: &Classifier,
@@ -44,6 +44,30 @@ pub fn build(
         command: String::new(),
     };
     let mut retries = Vec::new();
+    let mut pairs = Vec::with_capacity(table.pairs.len());
+    let mut succeeded: BTreeMap<String, Vec<crate::date::Date>> = BTreeMap::new();
+    for (&(date, p), pair) in &table.pairs {
+        let state = match pair.state {
+            State::Succeeded => Outcome::Succeeded,
+            State::Skipped => Outcome::Skipped,
+            State::Failed => Outcome::Failed,
+            State::Interrupted => Outcome::Interrupted,
+            State::NotStarted => Outcome::NotStarted,
+            State::Open => continue,
+        };
+        if matches!(state, Outcome::Succeeded | Outcome::Skipped) {
+            succeeded
+                .entry(names.name(p).to_string())
+                .or_default()
+                .push(date);
+        }
+        pairs.push(PairOutcome {
+            date,
+            processor: p,
+            state,
+            time: pair.time,
+        });
+    }
     let mut gaps: BTreeMap<(crate::date::Date, ProcessorId), (At, String)> = BTreeMap::new();
     for (&(date, p), pair) in &table.pairs {
         let mut r = match pair.state {
@@ -133,5 +157,10 @@ pub fn build(
         retries,
         unattributed: tallies.unattributed.clone(),
         top_errors: tallies.top(),
+        succeeded: succeeded
+            .into_iter()
+            .map(|(p, dates)| (p, DateRun::compact(dates)))
+            .collect(),
+        pairs,
     }
 }

@@ -1,7 +1,7 @@
 //! Run tracking: where each backfill run begins (banners, the first progress line), what it set
 //! out to do (its total and planned dates), how far it got, and how it ended.
 
-use crate::date::Date;
+use crate::date::{Date, Timestamp};
 use crate::manifest::{LineText, Progress, Run, Span};
 
 #[derive(Default)]
@@ -29,7 +29,7 @@ impl Runs {
 
     /// The open run, opened at `file:line` if there is none. Returns its index and whether it
     /// is new.
-    pub fn ensure(&mut self, file: &str, line: u64) -> (usize, bool) {
+    pub fn ensure(&mut self, file: &str, line: u64, now: Option<Timestamp>) -> (usize, bool) {
         if let Some(run) = self.open {
             return (run, false);
         }
@@ -43,11 +43,20 @@ impl Runs {
             planned: None,
             last_progress: None,
             not_started: 0,
+            started: now,
+            ended: None,
         });
         self.open = Some(self.list.len() - 1);
         self.active = false;
         self.planned.clear();
         (self.list.len() - 1, true)
+    }
+
+    /// A time seen while the open run is open: its start, if its banner had none.
+    pub fn note_time(&mut self, now: Option<Timestamp>) {
+        if let Some(run) = self.open {
+            self.list[run].started = self.list[run].started.or(now);
+        }
     }
 
     /// The open run started work.
@@ -87,24 +96,26 @@ impl Runs {
     /// A completion marker: the open run (or, outside a run, a run of its own) completed. A second
     /// marker right after the first ("Backfill script completed" after "ALL DATES SUCCESSFUL") is
     /// the same completion. Returns the run.
-    pub fn complete(&mut self, file: &str, line: u64) -> usize {
+    pub fn complete(&mut self, file: &str, line: u64, now: Option<Timestamp>) -> usize {
         let run = match self.open.take() {
             Some(run) => run,
             None if self.list.last().is_some_and(|r| r.completed) => return self.list.len() - 1,
             None => {
-                let (run, _) = self.ensure(file, line);
+                let (run, _) = self.ensure(file, line, now);
                 self.open = None;
                 run
             }
         };
         self.list[run].completed = true;
+        self.list[run].ended = now;
         run
     }
 
     /// The open run ended without completing: at `crash`, with `not_started` dates never reached.
-    pub fn crashed(&mut self, crash: LineText, not_started: u32) {
+    pub fn crashed(&mut self, crash: LineText, not_started: u32, now: Option<Timestamp>) {
         if let Some(run) = self.open.take() {
             let r = &mut self.list[run];
+            r.ended = now;
             r.crashed = true;
             r.crash = Some(crash);
             r.not_started = not_started;
