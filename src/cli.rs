@@ -1,11 +1,15 @@
 //! The command line: clap arguments that only validate, and their conversion into the [`Config`]
 //! the core reads.
 
-use std::path::PathBuf;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
-use backfill_triage::config::{Config, Format, DEFAULT_CHUNK_SIZE, DEFAULT_PROCESSORS};
+use backfill_triage::config::{
+    Config, Format, TemplateFormat, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_TEMPLATES, DEFAULT_PROCESSORS,
+};
 use backfill_triage::scan::Source;
-use clap::{Parser, Subcommand, ValueEnum};
+use backfill_triage::term::{self, ColorWhen};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -27,6 +31,15 @@ pub enum Command {
     Scan(ScanArgs),
     /// List the rules in force; with --check, test every rule's examples.
     Rules(RulesArgs),
+    /// Cluster the failure lines no rule names into templates, most frequent first; -f toml
+    /// prints a rule stub per template.
+    Templates(TemplatesArgs),
+    /// Print the recovery procedure of a category or action, or what a rule matches.
+    Explain(ExplainArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the man page; with --dir, write one page per command there.
+    Man(ManArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -58,6 +71,103 @@ pub struct ScanArgs {
     /// Bytes per parallel chunk (testing and tuning).
     #[arg(long, hide = true, value_name = "BYTES", default_value_t = DEFAULT_CHUNK_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
     pub chunk_size: u64,
+    /// Also write the post-mortem as one self-contained HTML page (calendar heatmap, run
+    /// timeline, retries, top templates), atomically.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub look: LookArgs,
+}
+
+/// How the summary looks on a terminal.
+#[derive(clap::Args, Debug)]
+pub struct LookArgs {
+    /// Colour: auto (when stdout is a terminal; NO_COLOR turns it off, CLICOLOR_FORCE on), always,
+    /// never. Lines are cut to the width of COLUMNS, else the terminal's, else 120.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+impl LookArgs {
+    fn apply(self, config: &mut Config) {
+        config.color = term::stdout_color(match self.color {
+            ColorArg::Auto => ColorWhen::Auto,
+            ColorArg::Always => ColorWhen::Always,
+            ColorArg::Never => ColorWhen::Never,
+        });
+        config.width = term::stdout_width();
+    }
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = EXIT_CODES)]
+pub struct TemplatesArgs {
+    /// Logs, oldest first; '-' or none: stdin.
+    #[arg(value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+    /// Cluster every failure line, not only those no rule names.
+    #[arg(long)]
+    pub all: bool,
+    /// What goes to stdout.
+    #[arg(short, long, value_enum, default_value_t = TemplateFormatArg::Text)]
+    pub format: TemplateFormatArg,
+    /// Templates kept (about 2 KiB of memory each); lines that fit none past it are counted.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_TEMPLATES as u64, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_templates: u64,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Worker threads [default: all cores].
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
+    /// Read files instead of memory-mapping them.
+    #[arg(long)]
+    pub no_mmap: bool,
+    /// Skip unreadable inputs.
+    #[arg(long)]
+    pub keep_going: bool,
+    #[command(flatten)]
+    pub look: LookArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum TemplateFormatArg {
+    /// Templates with counts and where they were seen.
+    Text,
+    /// The same as one JSON document.
+    Json,
+    /// A rule stub per template: set its category, then rules --check --rules FILE.
+    Toml,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    /// A category (data_availability), an action (fill_gaps_then_rerun) or a rule id.
+    #[arg(value_name = "CATEGORY|ACTION|RULE-ID")]
+    pub name: String,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ManArgs {
+    /// Write backfill-triage.1 and a page per command (backfill-triage-scan.1, ...) into DIR
+    /// instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -93,6 +203,8 @@ pub enum FormatArg {
     Events,
     /// A shell script of run_backfill.sh commands, one per retry row.
     Commands,
+    /// A post-mortem in Markdown: runs, counts, the calendar, retries by action, top templates.
+    Markdown,
 }
 
 impl RuleArgs {
@@ -134,18 +246,86 @@ impl ScanArgs {
                 FormatArg::Tsv => Format::Tsv,
                 FormatArg::Events => Format::Events,
                 FormatArg::Commands => Format::Commands,
+                FormatArg::Markdown => Format::Markdown,
             },
             chunk_size: self.chunk_size as usize,
             mmap: !self.no_mmap,
             keep_going: self.keep_going,
             progress: stderr_is_terminal && !self.quiet,
+            report: self.report,
             ..Config::default()
         };
         if let Some(n) = self.threads {
             config.threads = usize::from(n);
         }
         self.rules.apply(&mut config);
+        self.look.apply(&mut config);
         config
+    }
+}
+
+impl TemplatesArgs {
+    pub fn into_config(self) -> Config {
+        let mut config = Config {
+            inputs: sources(self.logs),
+            mmap: !self.no_mmap,
+            keep_going: self.keep_going,
+            ..Config::default()
+        };
+        config.templates.all = self.all;
+        config.templates.max_templates = self.max_templates as usize;
+        config.templates.format = match self.format {
+            TemplateFormatArg::Text => TemplateFormat::Text,
+            TemplateFormatArg::Json => TemplateFormat::Json,
+            TemplateFormatArg::Toml => TemplateFormat::Toml,
+        };
+        if let Some(n) = self.threads {
+            config.threads = usize::from(n);
+        }
+        self.rules.apply(&mut config);
+        self.look.apply(&mut config);
+        config
+    }
+}
+
+impl ExplainArgs {
+    pub fn into_config(self) -> (String, Config) {
+        let mut config = Config::default();
+        self.rules.apply(&mut config);
+        (self.name, config)
+    }
+}
+
+/// LOG arguments as inputs: none or '-' is stdin.
+fn sources(logs: Vec<PathBuf>) -> Vec<Source> {
+    if logs.is_empty() {
+        return vec![Source::Stdin];
+    }
+    logs.into_iter()
+        .map(|p| {
+            if p.as_os_str() == "-" {
+                Source::Stdin
+            } else {
+                Source::Path(p)
+            }
+        })
+        .collect()
+}
+
+/// Prints the completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) {
+    clap_complete::generate(shell, &mut Args::command(), "backfill-triage", out);
+}
+
+/// Prints the main man page, or writes a page per command into `dir`.
+pub fn man(dir: Option<&Path>, out: &mut dyn Write) -> io::Result<()> {
+    let cmd = Args::command();
+    match dir {
+        None => clap_mangen::Man::new(cmd).render(out),
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            clap_mangen::generate_to(cmd, dir)
+        }
     }
 }
 

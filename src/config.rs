@@ -20,7 +20,31 @@ pub enum Format {
     Tsv,
     Events,
     Commands,
+    /// A post-mortem document in Markdown.
+    Markdown,
 }
+
+/// What `templates` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateFormat {
+    Text,
+    Json,
+    /// A rule stub per template.
+    Toml,
+}
+
+/// The options of `templates`.
+#[derive(Debug, Clone)]
+pub struct TemplateOptions {
+    /// Cluster every failure line, not only those no rule names.
+    pub all: bool,
+    pub format: TemplateFormat,
+    /// Templates kept: the bound on memory (about 2 KiB each).
+    pub max_templates: usize,
+}
+
+/// Templates kept by default: 1000 x about 2 KiB.
+pub const DEFAULT_MAX_TEMPLATES: usize = 1000;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -36,6 +60,14 @@ pub struct Config {
     pub mmap: bool,
     pub keep_going: bool,
     pub progress: bool,
+    /// ANSI colours in the summary and the calendar (resolved from `--color`, the environment and
+    /// whether stdout is a terminal: see [`crate::term`]).
+    pub color: bool,
+    /// The width summary lines are cut to.
+    pub width: usize,
+    /// Also write the self-contained HTML report here, atomically.
+    pub report: Option<PathBuf>,
+    pub templates: TemplateOptions,
 }
 
 impl Default for Config {
@@ -51,6 +83,14 @@ impl Default for Config {
             mmap: true,
             keep_going: false,
             progress: false,
+            color: false,
+            width: crate::term::DEFAULT_WIDTH,
+            report: None,
+            templates: TemplateOptions {
+                all: false,
+                format: TemplateFormat::Text,
+                max_templates: DEFAULT_MAX_TEMPLATES,
+            },
         }
     }
 }

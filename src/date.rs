@@ -140,6 +140,12 @@ impl Timestamp {
     pub fn date(self) -> Date {
         Date((self.0 / 1_000_000) as u32)
     }
+
+    /// Seconds since midnight, for placing a moment on a timeline.
+    pub fn seconds_of_day(self) -> u32 {
+        let t = (self.0 % 1_000_000) as u32;
+        t / 10_000 * 3600 + t / 100 % 100 * 60 + t % 100
+    }
 }
 
 impl fmt::Display for Timestamp {

@@ -30,6 +30,10 @@ pub enum Error {
 
     #[error("interrupted")]
     Interrupted,
+
+    /// A name the command line gave that means nothing here (`explain NAME`).
+    #[error("{0}")]
+    Unknown(String),
 }
 
 impl Error {

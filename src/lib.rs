@@ -2,22 +2,30 @@
 //!
 //! The pipeline: [`scan`] cuts inputs into chunks and classifies them in parallel with
 //! [`classify`] (rules from [`rules`], fields from [`extract`]); [`triage`] folds the events in input
-//! order into runs, attempts and retry rows; [`output`] and [`summary`] write the results.
+//! order into runs, attempts and retry rows; [`output`] and [`summary`] write the results, with
+//! the [`calendar`]; [`markdown`] and [`report_html`] write post-mortems; [`templates`] turns
+//! failure lines into templates and rule stubs; [`explain`] prints recovery procedures.
 
+pub mod calendar;
 pub mod category;
 pub mod classify;
 pub mod config;
 pub mod date;
 pub mod error;
+pub mod explain;
 pub mod extract;
 pub mod manifest;
 mod mapped;
+pub mod markdown;
 pub mod output;
 pub mod processors;
+pub mod report_html;
 pub mod rules;
 pub mod scan;
 pub mod signal;
 pub mod summary;
+pub mod templates;
+pub mod term;
 pub mod triage;
 pub mod vocab;
 
@@ -148,8 +156,20 @@ pub fn run_scan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<()> 
     if let (Some(path), Some(json)) = (&config.manifest, &json) {
         output::write_atomically(path, json).map_err(|e| Error::io(path, e))?;
     }
+    if let Some(path) = &config.report {
+        let html = report_html::render(&inputs, &report);
+        output::write_atomically(path, html.as_bytes()).map_err(|e| Error::io(path, e))?;
+    }
     match config.format {
-        Format::Summary => out.write(|w| summary::write_summary(w, &inputs, &report)),
+        Format::Summary => out.write(|w| {
+            let mut painter = term::Painter {
+                out: w,
+                color: config.color,
+                width: config.width,
+            };
+            summary::write_summary(&mut painter, &inputs, &report)
+        }),
+        Format::Markdown => out.write(|w| markdown::write(w, &inputs, &report)),
         Format::Json => out.write(|w| w.write_all(json.as_deref().unwrap_or_default())),
         Format::Csv => out.write(|w| output::write_rows(w, &report.retries, b',')),
         Format::Tsv => out.write(|w| output::write_rows(w, &report.retries, b'\t')),

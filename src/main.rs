@@ -25,6 +25,24 @@ fn main() -> ExitCode {
             backfill_triage::run_scan(&config, &mut stdout).map(|()| ExitCode::SUCCESS)
         }
         cli::Command::Rules(rules) => list_rules(rules),
+        cli::Command::Templates(t) if t.logs.is_empty() && io::stdin().is_terminal() => {
+            eprintln!("backfill-triage: no input: give LOG files, or pipe a log into stdin ('-')");
+            return ExitCode::from(2);
+        }
+        cli::Command::Templates(t) => {
+            let config = t.into_config();
+            let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout());
+            backfill_triage::templates::command::run(&config, &mut stdout)
+                .map(|()| ExitCode::SUCCESS)
+        }
+        cli::Command::Explain(e) => explain(e),
+        cli::Command::Completions(c) => {
+            cli::completions(c.shell, &mut io::stdout().lock());
+            Ok(ExitCode::SUCCESS)
+        }
+        cli::Command::Man(m) => cli::man(m.dir.as_deref(), &mut io::stdout().lock())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(|e| Error::io(m.dir.unwrap_or_else(|| "<stdout>".into()), e)),
     };
     match result {
         Ok(code) => code,
@@ -43,6 +61,14 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn explain(args: cli::ExplainArgs) -> Result<ExitCode, Error> {
+    let (name, config) = args.into_config();
+    let classifier = backfill_triage::load_classifier(&config)?;
+    let topic = backfill_triage::explain::lookup(&name, &classifier)?;
+    let _ = backfill_triage::explain::write(&mut io::stdout().lock(), &topic);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn list_rules(args: cli::RulesArgs) -> Result<ExitCode, Error> {

@@ -1,26 +1,31 @@
-//! The summary for people: what each run did and where a crashed one stopped, what to retry grouped
-//! by the playbook's recovery action, and the failures that recur most.
+//! The summary for people: what each run did and where a crashed one stopped, the calendar of
+//! every pair's final state, what to retry grouped by the playbook's recovery action, and the error
+//! templates that recur most. Coloured when the terminal allows it and cut to its width (the
+//! manifest keeps every text whole): see [`crate::term`].
 
-use std::io::{self, Write};
+use std::io;
 
+use anstyle::{AnsiColor, Style};
+
+use crate::calendar::{Calendar, Cell};
 use crate::manifest::InputStats;
 use crate::manifest::Reason;
 use crate::rules::Category;
+use crate::templates::message;
+use crate::term::{pad, Painter};
 use crate::triage::Report;
 
 /// Rows listed per action before the rest are summed up; the manifest has them all.
 const ROWS_PER_ACTION: usize = 20;
 
-pub fn write_summary(
-    out: &mut dyn Write,
-    inputs: &[InputStats],
-    report: &Report,
-) -> io::Result<()> {
+pub fn write_summary(p: &mut Painter, inputs: &[InputStats], report: &Report) -> io::Result<()> {
     let s = &report.summary;
+    let plain = Style::new();
+    let bold = Style::new().bold();
+    let dim = Style::new().dimmed();
     let bytes: u64 = inputs.iter().map(|i| i.bytes).sum();
     let lines: u64 = inputs.iter().map(|i| i.lines).sum();
-    writeln!(
-        out,
+    let head = format!(
         "backfill-triage: {} input{}, {} lines ({}), {} run{}",
         inputs.len(),
         plural(inputs.len() as u64),
@@ -28,69 +33,109 @@ pub fn write_summary(
         human_bytes(bytes),
         report.runs.len(),
         plural(report.runs.len() as u64)
-    )?;
+    );
+    p.line(&[(bold, &head)])?;
     for input in inputs.iter().filter(|i| i.error.is_some()) {
-        writeln!(
-            out,
+        let text = format!(
             "  skipped {}: {}",
             safe(&input.path),
             input.error.as_deref().unwrap_or_default()
-        )?;
+        );
+        p.line(&[(AnsiColor::Yellow.on_default(), &text)])?;
     }
-    writeln!(
-        out,
-        "attempts: {} ({} succeeded, {} failed, {} interrupted); {} failure lines",
-        s.attempts, s.succeeded, s.failed, s.interrupted, s.failure_lines
-    )?;
+    let counts = [
+        format!("{}", s.attempts),
+        format!("{} succeeded", s.succeeded),
+        format!("{} failed", s.failed),
+        format!("{} interrupted", s.interrupted),
+        format!("{} failure lines", s.failure_lines),
+    ];
+    let failed = if s.failed > 0 {
+        Cell::Failed(Category::ProcessingError).style()
+    } else {
+        plain
+    };
+    let interrupted = if s.interrupted > 0 {
+        Cell::Interrupted.style()
+    } else {
+        plain
+    };
+    p.line(&[
+        (plain, "attempts: "),
+        (plain, &counts[0]),
+        (plain, " ("),
+        (Cell::Succeeded.style(), &counts[1]),
+        (plain, ", "),
+        (failed, &counts[2]),
+        (plain, ", "),
+        (interrupted, &counts[3]),
+        (plain, "); "),
+        (plain, &counts[4]),
+    ])?;
 
     if !report.runs.is_empty() {
-        writeln!(out, "\nRuns")?;
+        p.blank()?;
+        p.line(&[(bold, "Runs")])?;
     }
     for (i, run) in report.runs.iter().enumerate() {
-        let state = if run.completed {
-            "completed".to_string()
+        let at = format!("  #{} {}:{}  ", i + 1, safe(&run.file), run.first_line);
+        let (style, state, detail) = if run.completed {
+            (
+                Cell::Succeeded.style(),
+                "completed".to_string(),
+                String::new(),
+            )
         } else if let Some(crash) = &run.crash {
-            format!(
-                "CRASHED at {}:{}: {}",
-                safe(&crash.file),
-                crash.line,
-                crash.text
+            (
+                Cell::Failed(Category::ProcessingError).style(),
+                format!("CRASHED at {}:{}", safe(&crash.file), crash.line),
+                format!(": {}", crash.text),
             )
         } else {
-            "crashed".to_string()
+            (
+                Cell::Interrupted.style(),
+                "crashed".to_string(),
+                String::new(),
+            )
         };
-        writeln!(
-            out,
-            "  #{} {}:{}  {}",
-            i + 1,
-            safe(&run.file),
-            run.first_line,
-            state
-        )?;
-        if let Some(p) = &run.last_progress {
-            let date = p.date.map(|d| format!(" ({d})")).unwrap_or_default();
-            write!(
-                out,
+        p.line(&[(plain, &at), (style, &state), (plain, &detail)])?;
+        if let Some(started) = run.started {
+            let ended = run.ended.map(|t| t.to_string()).unwrap_or_default();
+            p.line(&[(dim, &format!("     time: {started} .. {ended}"))])?;
+        }
+        if let Some(pr) = &run.last_progress {
+            let date = pr.date.map(|d| format!(" ({d})")).unwrap_or_default();
+            let mut text = format!(
                 "     last progress: date {}/{}{} at line {}",
-                p.index, p.total, date, p.line
-            )?;
+                pr.index, pr.total, date, pr.line
+            );
             if run.crashed {
-                write!(
-                    out,
+                text.push_str(&format!(
                     "; resume: re-run the script, it restarts at date {}/{}",
-                    p.index, p.total
-                )?;
+                    pr.index, pr.total
+                ));
             }
-            writeln!(out)?;
+            p.line(&[(plain, &text)])?;
+        }
+        if run.not_started > 0 && run.planned.is_none() {
+            let text = format!("     {} dates never started", run.not_started);
+            p.line(&[(Cell::NotStarted.style(), &text)])?;
         }
     }
 
-    writeln!(
-        out,
-        "\nRetries: {} (date, processor) pair{}",
+    let calendar = Calendar::new(report);
+    if !calendar.is_empty() {
+        p.blank()?;
+        calendar.write_terminal(p)?;
+    }
+
+    p.blank()?;
+    let head = format!(
+        "Retries: {} (date, processor) pair{}",
         s.retries,
         plural(s.retries)
-    )?;
+    );
+    p.line(&[(bold, &head)])?;
     for category in Category::ALL {
         let rows: Vec<_> = report
             .retries
@@ -100,44 +145,48 @@ pub fn write_summary(
         if rows.is_empty() {
             continue;
         }
-        writeln!(
-            out,
-            "  {} ({}, {}): {}",
-            category.action(),
-            category,
-            rows.len(),
-            category.info().advice
-        )?;
+        let action = format!("  {}", category.action());
+        let detail = format!(" ({}, {}): ", category, rows.len());
+        p.line(&[
+            (Cell::Failed(category).style(), &action),
+            (plain, &detail),
+            (plain, category.info().advice),
+        ])?;
         for r in rows.iter().take(ROWS_PER_ACTION) {
-            let extra = match r.reason {
-                Reason::Gap => " (gap)".to_string(),
-                Reason::Interrupted => " (interrupted)".to_string(),
-                Reason::NotStarted => " (not started)".to_string(),
-                Reason::Missing => " (missing)".to_string(),
+            let (extra, style) = match r.reason {
+                Reason::Gap => (" (gap)".to_string(), Cell::Gap.style()),
+                Reason::Interrupted => (" (interrupted)".to_string(), Cell::Interrupted.style()),
+                Reason::NotStarted => (" (not started)".to_string(), Cell::NotStarted.style()),
+                Reason::Missing => (" (missing)".to_string(), Cell::Missing.style()),
                 Reason::Failed if !r.blocked_by.is_empty() => {
                     let gaps: Vec<String> = r.blocked_by.iter().map(|d| d.to_string()).collect();
-                    format!(" (blocked by {})", gaps.join(", "))
+                    (
+                        format!(" (blocked by {})", gaps.join(", ")),
+                        Cell::Gap.style(),
+                    )
                 }
-                Reason::Failed if r.failures > 1 => format!(" (failed {} times)", r.failures),
-                Reason::Failed => String::new(),
+                Reason::Failed if r.failures > 1 => {
+                    (format!(" (failed {} times)", r.failures), plain)
+                }
+                Reason::Failed => (String::new(), plain),
             };
-            writeln!(
-                out,
-                "    {} {:<30}{}  {}:{}  {}",
-                r.date,
-                r.processor,
-                extra,
-                safe(&r.file),
-                r.line,
-                r.error
-            )?;
+            let head = format!("    {} {}", r.date, pad(&r.processor, 30));
+            let place = format!("  {}:{}  ", safe(&r.file), r.line);
+            // The line's timestamp and logger say nothing a person needs here; the manifest keeps
+            // the whole line.
+            p.line(&[
+                (plain, &head),
+                (style, &extra),
+                (dim, &place),
+                (plain, message(&r.error)),
+            ])?;
         }
         if rows.len() > ROWS_PER_ACTION {
-            writeln!(
-                out,
+            let more = format!(
                 "    ... and {} more (see the manifest)",
                 rows.len() - ROWS_PER_ACTION
-            )?;
+            );
+            p.line(&[(dim, &more)])?;
         }
     }
 
@@ -147,35 +196,45 @@ pub fn write_summary(
             .iter()
             .map(|(p, n)| format!("{p} {n}"))
             .collect();
-        writeln!(out, "\nBy processor: {}", parts.join(", "))?;
+        p.blank()?;
+        p.line(&[(bold, "By processor: "), (plain, &parts.join(", "))])?;
     }
     if !report.top_errors.is_empty() {
-        writeln!(out, "\nTop errors")?;
-        for (text, n) in &report.top_errors {
-            writeln!(out, "  {n:>7}x  {text}")?;
+        p.blank()?;
+        p.line(&[(bold, "Top error templates")])?;
+        for t in &report.top_errors {
+            let count = format!("  {:>7}x  ", t.count);
+            let category = pad(t.category.as_str(), 22);
+            let place = format!("{}:{}  ", safe(&t.file), t.line);
+            p.line(&[
+                (plain, &count),
+                (Cell::Failed(t.category).style(), &category),
+                (dim, &place),
+                (plain, &t.template),
+            ])?;
         }
     }
     if s.unattributed > 0 {
-        writeln!(
-            out,
-            "\nUnattributed failures (no date or processor): {}",
+        p.blank()?;
+        let head = format!(
+            "Unattributed failures (no date or processor): {}",
             s.unattributed
-        )?;
+        );
+        p.line(&[(bold, &head)])?;
         for u in report.unattributed.iter().take(ROWS_PER_ACTION) {
             let repeats = if u.repeats > 0 {
                 format!(" (+{} more)", u.repeats)
             } else {
                 String::new()
             };
-            writeln!(
-                out,
-                "  {}:{}  [{}]  {}{}",
-                safe(&u.file),
-                u.line,
-                u.category,
-                u.error,
-                repeats
-            )?;
+            let place = format!("  {}:{}  ", safe(&u.file), u.line);
+            let category = format!("[{}]  ", u.category);
+            p.line(&[
+                (dim, &place),
+                (Cell::Failed(u.category).style(), &category),
+                (plain, message(&u.error)),
+                (dim, &repeats),
+            ])?;
         }
     }
     Ok(())
@@ -183,13 +242,13 @@ pub fn write_summary(
 
 /// File names come from the command line and may hold control characters; log text is already
 /// cleaned. Neither may replay escape sequences on the terminal.
-fn safe(name: &str) -> String {
+pub fn safe(name: &str) -> String {
     name.chars()
         .map(|c| if c.is_control() { '\u{fffd}' } else { c })
         .collect()
 }
 
-fn plural(n: u64) -> &'static str {
+pub fn plural(n: u64) -> &'static str {
     if n == 1 {
         ""
     } else {
@@ -197,7 +256,7 @@ fn plural(n: u64) -> &'static str {
     }
 }
 
-fn human_bytes(n: u64) -> String {
+pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = n as f64;
     let mut unit = 0;

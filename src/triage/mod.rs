@@ -81,12 +81,27 @@ pub struct Report {
     pub summary: Summary,
     pub retries: Vec<Retry>,
     pub unattributed: Vec<Unattributed>,
-    /// The most frequent failure messages that name a cause, digits folded, with counts.
-    pub top_errors: Vec<(String, u64)>,
+    /// The most frequent error templates among the lines that can decide a category.
+    pub top_errors: Vec<TopError>,
     /// Per processor, the dates that succeeded or were skipped.
     pub succeeded: BTreeMap<String, Vec<DateRun>>,
     /// The final state of every pair the logs mention, in date then processor order.
     pub pairs: Vec<PairOutcome>,
+    /// The processor names, in run order: `pairs` refer to them by index.
+    pub processors: Vec<String>,
+}
+
+/// A template of failure lines (see [`crate::templates`]) with how often it was seen, its
+/// category, and where it was first seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopError {
+    pub template: String,
+    pub count: u64,
+    pub category: Category,
+    pub file: String,
+    pub line: u64,
+    /// The first line, whole.
+    pub example: String,
 }
 
 /// A pair's final state, as the logs tell it.
@@ -175,10 +190,7 @@ impl<'c> Triage<'c> {
         }
         if event.failure {
             let cause = self.cause(at, &event);
-            self.tallies.failure_line(
-                &event.text,
-                tallies::names_a_cause(cause.category, cause.wrapper),
-            );
+            self.tallies.failure_line(&cause, event.status);
             if self.classifier.is_crash(event.rule) {
                 self.crash(at, cause);
                 self.drain_orphans();

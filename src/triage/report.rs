@@ -156,11 +156,12 @@ pub fn build(
         summary,
         retries,
         unattributed: tallies.unattributed.clone(),
-        top_errors: tallies.top(),
+        top_errors: tallies.top(files),
         succeeded: succeeded
             .into_iter()
             .map(|(p, dates)| (p, DateRun::compact(dates)))
             .collect(),
         pairs,
+        processors: names.names().to_vec(),
     }
 }

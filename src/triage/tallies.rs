@@ -1,44 +1,52 @@
-//! The fold's counts that are not pair states: failure lines, the most frequent failure messages,
+//! The fold's counts that are not pair states: failure lines, the most frequent error templates,
 //! and the failures no pair owns (unattributed), each bounded so a log of millions of stray
 //! failures cannot exhaust memory.
 
 use std::collections::HashMap;
 
-use crate::category::Category;
 use crate::manifest::Unattributed;
 use crate::rules::RuleId;
+use crate::templates::Templates;
 
-use super::{At, Cause};
+use super::{At, Cause, TopError};
 
 /// Distinct unattributed failures kept; past it they are counted, not listed.
 pub const MAX_UNATTRIBUTED: usize = 10_000;
-/// Distinct error messages counted for the summary's top list.
-const MAX_TOP_KEYS: usize = 10_000;
-/// Messages listed in the summary's top list.
+/// Error templates counted for the top list: with one example each, about 1 KiB apiece.
+const MAX_TOP_TEMPLATES: usize = 2_000;
+/// Templates listed in the top list.
 const TOP: usize = 10;
 
-#[derive(Default)]
 pub struct Tallies {
     pub failure_lines: u64,
-    top: HashMap<String, u64>,
+    top: Templates,
     pub unattributed: Vec<Unattributed>,
     unattributed_index: HashMap<(Option<RuleId>, String), usize>,
     pub unattributed_count: u64,
 }
 
+impl Default for Tallies {
+    fn default() -> Tallies {
+        Tallies {
+            failure_lines: 0,
+            top: Templates::new(MAX_TOP_TEMPLATES, 1),
+            unattributed: Vec::new(),
+            unattributed_index: HashMap::new(),
+            unattributed_count: 0,
+        }
+    }
+}
+
 impl Tallies {
-    /// Counts one failure line; `cause` lines (not wrappers) also count towards the top list.
-    pub fn failure_line(&mut self, text: &str, cause: bool) {
+    /// Counts one failure line. Lines that can decide a category count towards the top templates;
+    /// wrappers (`Processing failed for D`, `exit code 1`) and status lines no rule names
+    /// (`[p] ❌ Failed`) say that something failed, not why, and do not.
+    pub fn failure_line(&mut self, cause: &Cause, status: bool) {
         self.failure_lines += 1;
-        if !cause {
+        if cause.wrapper || (status && cause.rule.is_none()) {
             return;
         }
-        let key = fold_digits(text);
-        if let Some(n) = self.top.get_mut(&key) {
-            *n += 1;
-        } else if self.top.len() < MAX_TOP_KEYS {
-            self.top.insert(key, 1);
-        }
+        self.top.add(cause.category, &cause.text, cause.at);
     }
 
     /// Keeps a failure that no pair owns; identical ones (same rule and text) are one entry.
@@ -65,36 +73,28 @@ impl Tallies {
         });
     }
 
-    /// The most frequent messages, most frequent first (ties by text, so the order is stable).
-    pub fn top(&self) -> Vec<(String, u64)> {
-        let mut top: Vec<(String, u64)> = self.top.iter().map(|(k, n)| (k.clone(), *n)).collect();
-        top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        top.truncate(TOP);
-        top
+    /// The most frequent templates, most frequent first (ties by first appearance), with the
+    /// file and line each was first seen at.
+    pub fn top(&self, files: &[String]) -> Vec<TopError> {
+        self.top
+            .sorted()
+            .into_iter()
+            .take(TOP)
+            .map(|t| {
+                let first = t.first();
+                TopError {
+                    template: t.text(),
+                    count: t.count,
+                    category: t.category,
+                    file: files.get(first.file as usize).cloned().unwrap_or_default(),
+                    line: first.line,
+                    example: t
+                        .examples
+                        .first()
+                        .map(|e| e.text.clone())
+                        .unwrap_or_default(),
+                }
+            })
+            .collect()
     }
-}
-
-/// Whether a failure's category came from a rule that names a cause: what the top list counts.
-pub fn names_a_cause(category: Category, wrapper: bool) -> bool {
-    category != Category::Uncategorized || !wrapper
-}
-
-/// Groups messages that differ only in numbers (timestamps, ids, dates) for the top-errors list.
-fn fold_digits(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    // The line's own timestamp says nothing about the message: drop it.
-    let text = match text.find(|c: char| !(c.is_ascii_digit() || "-:,. []".contains(c))) {
-        Some(i) if i > 0 && text.as_bytes()[0].is_ascii_digit() => &text[i..],
-        _ => text,
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            if !out.ends_with('#') {
-                out.push('#');
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

@@ -8,9 +8,14 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The binary, with the variables that change how output looks removed, so that every test sees
+/// a plain, 120-column stdout unless it sets them itself.
 pub fn bin() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_backfill-triage"));
     cmd.current_dir(root());
+    for var in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "COLUMNS"] {
+        cmd.env_remove(var);
+    }
     cmd
 }
 
@@ -74,7 +79,13 @@ pub fn run(args: &[&str], stdin: Option<&[u8]>) -> Run {
 }
 
 pub fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    run_with(dir, args, &[], stdin)
+}
+
+/// Runs the binary in `dir` with environment variables set.
+pub fn run_with(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Run {
     let mut cmd = bin();
+    cmd.envs(env.iter().copied());
     cmd.current_dir(dir)
         .args(args)
         .stdout(Stdio::piped())
@@ -94,8 +105,9 @@ pub fn run_in(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Run {
         });
     }
     let output = child.wait_with_output().expect("the binary finishes");
+    let env: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
     Run {
-        command: format!("backfill-triage {}", args.join(" ")),
+        command: format!("{}backfill-triage {}", env.concat(), args.join(" ")),
         output,
     }
 }
