@@ -279,7 +279,8 @@ fn write_calendar(out: &mut dyn Write, calendar: &Calendar) -> io::Result<()> {
     writeln!(out)
 }
 
-fn capitalised(text: &str) -> String {
+/// `text` with its first letter in upper case, to start a sentence.
+pub fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     chars
         .next()

@@ -18,6 +18,10 @@ use crate::triage::Report;
 const ROWS_PER_ACTION: usize = 500;
 /// Spans up to this many days get one column per date; longer ones a line per month.
 const MAX_DAY_COLUMNS: u64 = 92;
+/// A cell's side and the distance between cells, in pixels: one column per date...
+const DAY_CELL: i64 = 18;
+const DAY_STEP: i64 = 22;
+/// ...and a block per month.
 const CELL: i64 = 14;
 const STEP: i64 = 17;
 
@@ -40,6 +44,9 @@ section { background: var(--card); border: 1px solid var(--line); border-radius:
 .card span { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 .card.bad b { color: #d93b3b; } .card.warn b { color: #d98a00; } .card.good b { color: #2e7d32; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
+table.rows { table-layout: fixed; }
+table.rows col.date { width: 105px; } table.rows col.processor { width: 235px; }
+table.rows col.reason { width: 180px; } table.rows col.where { width: 200px; }
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 600; white-space: nowrap; }
 td.num, th.num { text-align: right; }
@@ -209,14 +216,14 @@ fn heatmap(h: &mut String, calendar: &Calendar) {
         Layout::Days => {
             let days = calendar.days();
             let top = 34;
-            let width = label_w + days.len() as i64 * STEP + 8;
-            let height = top + n * STEP + 4;
+            let width = label_w + days.len() as i64 * DAY_STEP + 8;
+            let height = top + n * DAY_STEP + 4;
             let _ = writeln!(
                 h,
                 "<svg class=\"heatmap\" data-layout=\"days\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"calendar of dates by processor\">"
             );
             for (i, d) in days.iter().enumerate() {
-                let x = label_w + i as i64 * STEP;
+                let x = label_w + i as i64 * DAY_STEP;
                 if i == 0 || d.day() == 1 {
                     let _ = writeln!(
                         h,
@@ -228,20 +235,27 @@ fn heatmap(h: &mut String, calendar: &Calendar) {
                 let _ = writeln!(
                     h,
                     "<text x=\"{}\" y=\"28\" text-anchor=\"middle\">{}</text>",
-                    x + CELL / 2,
+                    x + DAY_CELL / 2,
                     d.day()
                 );
             }
             for (p, name) in calendar.processors.iter().enumerate() {
-                let y = top + p as i64 * STEP;
+                let y = top + p as i64 * DAY_STEP;
                 let _ = writeln!(
                     h,
                     "<text class=\"label\" x=\"0\" y=\"{}\">{}</text>",
-                    y + 11,
+                    y + 13,
                     esc(name)
                 );
                 for (i, d) in days.iter().enumerate() {
-                    cell(h, calendar, *d, p, label_w + i as i64 * STEP, y);
+                    cell(
+                        h,
+                        calendar,
+                        *d,
+                        p,
+                        (label_w + i as i64 * DAY_STEP, y),
+                        DAY_CELL,
+                    );
                 }
             }
         }
@@ -283,7 +297,7 @@ fn heatmap(h: &mut String, calendar: &Calendar) {
                     for day in 1..=31u32 {
                         if let Some(d) = Date::new(month.year(), month.month(), day) {
                             let x = month_w + label_w + i64::from(day - 1) * STEP;
-                            cell(h, calendar, d, p, x, y);
+                            cell(h, calendar, d, p, (x, y), CELL);
                         }
                     }
                 }
@@ -308,7 +322,7 @@ fn heatmap(h: &mut String, calendar: &Calendar) {
 }
 
 /// One cell of the heatmap.
-fn cell(h: &mut String, calendar: &Calendar, date: Date, p: usize, x: i64, y: i64) {
+fn cell(h: &mut String, calendar: &Calendar, date: Date, p: usize, (x, y): (i64, i64), side: i64) {
     let processor = &calendar.processors[p];
     let (fill, state, category, tip) = match calendar.get(date, p) {
         Some((c, row)) => {
@@ -331,7 +345,7 @@ fn cell(h: &mut String, calendar: &Calendar, date: Date, p: usize, x: i64, y: i6
     };
     let _ = writeln!(
         h,
-        "<rect class=\"cell\" x=\"{x}\" y=\"{y}\" width=\"{CELL}\" height=\"{CELL}\" rx=\"3\" fill=\"{fill}\" data-date=\"{date}\" data-processor=\"{}\" data-state=\"{state}\"{category}><title>{}</title></rect>",
+        "<rect class=\"cell\" x=\"{x}\" y=\"{y}\" width=\"{side}\" height=\"{side}\" rx=\"3\" fill=\"{fill}\" data-date=\"{date}\" data-processor=\"{}\" data-state=\"{state}\"{category}><title>{}</title></rect>",
         esc(processor),
         esc(&tip)
     );
@@ -521,10 +535,10 @@ fn retries(h: &mut String, rows: &[Retry]) {
             category.action(),
             group.len(),
             plural(group.len() as u64),
-            esc(category.info().advice),
+            esc(&crate::markdown::capitalised(category.info().advice)),
             category.action()
         );
-        h.push_str("<table>\n<tr><th>date</th><th>processor</th><th>reason</th><th>evidence</th><th>error</th></tr>\n");
+        h.push_str("<table class=\"rows\">\n<colgroup><col class=\"date\"><col class=\"processor\"><col class=\"reason\"><col class=\"where\"><col></colgroup>\n<tr><th>date</th><th>processor</th><th>reason</th><th>evidence</th><th>error</th></tr>\n");
         for r in group.iter().take(ROWS_PER_ACTION) {
             let mut reason = match r.reason {
                 Reason::Failed if r.failures > 1 => format!("failed {} times", r.failures),

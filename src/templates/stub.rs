@@ -42,7 +42,12 @@ pub fn make(
     classifier: &Classifier,
     taken: &mut HashSet<String>,
 ) -> Option<Stub> {
-    let examples: Vec<String> = template.examples.iter().map(|e| e.text.clone()).collect();
+    let mut examples: Vec<String> = Vec::new();
+    for e in &template.examples {
+        if !examples.contains(&e.text) {
+            examples.push(e.text.clone());
+        }
+    }
     let literal = literal(template, &examples)?;
     let regex = regex(template, &examples).filter(|r| *r != literal_regex(&literal));
     let mut notes = Vec::new();

@@ -141,13 +141,33 @@ fn calendar_of_a_long_range_has_a_line_per_month_and_processor() {
          Backfill complete\n",
     );
     std::fs::write(&log, text).unwrap();
+    let report = dir.path().join("r.html");
     let run = run_with(
         dir.path(),
-        &["scan", log.to_str().unwrap(), "--quiet"],
+        &[
+            "scan",
+            log.to_str().unwrap(),
+            "--quiet",
+            "--report",
+            report.to_str().unwrap(),
+        ],
         &[("COLUMNS", "100")],
         None,
     )
     .success();
+    // The HTML heatmap of a span over 92 days has a block per month, with only real days.
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("<svg class=\"heatmap\" data-layout=\"months\""));
+    let cells = cells(&html);
+    assert_eq!(cells.len(), 5 * (31 + 29 + 30), "January, February, April");
+    assert_eq!(
+        cells[&(
+            "2024-04-20".to_string(),
+            "team_offense_game_summary".to_string()
+        )]
+            .1,
+        Some("processing_error".to_string())
+    );
     let cal = calendar_of(&run.stdout());
     let lines: Vec<&str> = cal.lines().collect();
     assert_eq!(
@@ -240,7 +260,13 @@ fn cells(html: &str) -> BTreeMap<(String, String), (String, Option<String>, Stri
 
 #[test]
 fn html_report_has_one_cell_per_pair_with_its_state() {
-    for fixture in ["sample", "scenario3_gap", "multi_run", "scenario1_crash"] {
+    for fixture in [
+        "sample",
+        "scenario3_gap",
+        "multi_run",
+        "scenario1_crash",
+        "month",
+    ] {
         let dir = tempdir();
         let report = dir.path().join("report.html");
         let manifest = dir.path().join("m.json");
