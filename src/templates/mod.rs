@@ -18,9 +18,7 @@ pub mod stub;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::LazyLock;
-
-use regex::Regex;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::category::Category;
 use crate::date::Date;
@@ -128,13 +126,27 @@ struct Leaf {
     head: Vec<Token>,
 }
 
+/// Masked forms remembered per template kept (see [`Templates`]).
+const KEYS_PER_TEMPLATE: usize = 8;
+/// The index's mark for a masked form whose lines fit no kept template.
+const DROPPED: usize = usize::MAX;
+
 /// The template clusterer, bounded by the templates it keeps.
+///
+/// Most lines of a log repeat a masked form already seen, so each line is first masked into a text
+/// key (one pass, no allocation) and looked up; only a new form goes through the token comparison.
+/// The index holds at most [`KEYS_PER_TEMPLATE`] forms per template kept.
 #[derive(Debug)]
 pub struct Templates {
     limit: usize,
     max_examples: usize,
     templates: Vec<Template>,
     leaves: HashMap<Leaf, Vec<usize>>,
+    /// Masked form -> template (or [`DROPPED`]), per category.
+    index: [HashMap<String, usize, BuildHasherDefault<FoldHasher>>; 6],
+    /// Scratch buffers, reused from line to line.
+    unquoted: String,
+    key: String,
     /// Lines offered.
     pub lines: u64,
     /// Lines that fit no kept template after `limit` templates were made.
@@ -149,6 +161,9 @@ impl Templates {
             max_examples,
             templates: Vec::new(),
             leaves: HashMap::new(),
+            index: Default::default(),
+            unquoted: String::new(),
+            key: String::new(),
             lines: 0,
             dropped: 0,
         }
@@ -157,10 +172,56 @@ impl Templates {
     /// Adds one failure line.
     pub fn add(&mut self, category: Category, text: &str, at: At) {
         self.lines += 1;
-        let tokens = mask(message(text));
-        if tokens.is_empty() {
-            return;
+        let mut unquoted = std::mem::take(&mut self.unquoted);
+        let mut key = std::mem::take(&mut self.key);
+        unquote_into(message(text), &mut unquoted);
+        key.clear();
+        mask_with(&unquoted, &mut Key::new(&mut key));
+        let slot = category as usize;
+        let found = self.index[slot].get(key.as_str()).copied();
+        let i = match found {
+            Some(i) => Some(i),
+            None if key.is_empty() => None,
+            None => {
+                let mut tokens = Tokens::default();
+                mask_with(&unquoted, &mut tokens);
+                let i = self.place(category, tokens.tokens, text, at);
+                if self.index[slot].len() < self.limit.saturating_mul(KEYS_PER_TEMPLATE) {
+                    self.index[slot].insert(key.clone(), i.unwrap_or(DROPPED));
+                }
+                // A new form was counted as it was placed.
+                None
+            }
+        };
+        match i {
+            Some(DROPPED) => self.dropped += 1,
+            Some(i) => self.count(i, text, at),
+            None => {}
         }
+        self.unquoted = unquoted;
+        self.key = key;
+    }
+
+    fn count(&mut self, i: usize, text: &str, at: At) {
+        let t = &mut self.templates[i];
+        t.count += 1;
+        if t.examples.len() < self.max_examples {
+            t.examples.push(Example {
+                at,
+                text: text.to_string(),
+            });
+        }
+    }
+
+    /// Puts a line of a new masked form into the most similar template of its leaf, or a new one;
+    /// returns the template, or `None` when the limit left no room (the line is dropped).
+    fn place(
+        &mut self,
+        category: Category,
+        tokens: Vec<Token>,
+        text: &str,
+        at: At,
+    ) -> Option<usize> {
         let leaf = Leaf {
             category,
             len: tokens.len(),
@@ -173,39 +234,28 @@ impl Templates {
             .filter(|&(_, s)| s >= SIMILARITY)
             .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
         if let Some((i, _)) = best {
-            let t = &mut self.templates[i];
-            for (kept, new) in t.tokens.iter_mut().zip(&tokens) {
+            for (kept, new) in self.templates[i].tokens.iter_mut().zip(&tokens) {
                 if kept != new && *kept != [Piece::Var(Var::Any)] {
                     *kept = vec![Piece::Var(Var::Any)];
                 }
             }
-            t.count += 1;
-            if t.examples.len() < self.max_examples {
-                t.examples.push(Example {
-                    at,
-                    text: text.to_string(),
-                });
-            }
-            return;
+            self.count(i, text, at);
+            return Some(i);
         }
         if self.templates.len() >= self.limit {
             self.dropped += 1;
-            return;
+            return None;
         }
         members.push(self.templates.len());
         self.templates.push(Template {
             tokens,
-            count: 1,
+            count: 0,
             category,
-            examples: if self.max_examples > 0 {
-                vec![Example {
-                    at,
-                    text: text.to_string(),
-                }]
-            } else {
-                Vec::new()
-            },
+            examples: Vec::new(),
         });
+        let i = self.templates.len() - 1;
+        self.count(i, text, at);
+        Some(i)
     }
 
     /// The templates, most frequent first; ties in order of first appearance.
@@ -224,6 +274,29 @@ impl Templates {
     }
 }
 
+/// A fast hash for the index's keys (std's SipHash resists flooding, which a bounded index of
+/// masked forms does not need; it cost a tenth of the time of a log made only of failures).
+#[derive(Default)]
+struct FoldHasher(u64);
+
+impl Hasher for FoldHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let word = u64::from_le_bytes(c.try_into().expect("eight bytes"));
+            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// The share of positions whose tokens are equal (a `<*>` in the template equals anything).
 fn similarity(template: &[Token], tokens: &[Token]) -> f64 {
     let same = template
@@ -234,26 +307,46 @@ fn similarity(template: &[Token], tokens: &[Token]) -> f64 {
     same as f64 / template.len().max(1) as f64
 }
 
-/// A log line's prefix: a timestamp (bracketed or not), a level word, and a Python logging logger
-/// name between ` - ` separators.
-static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^\s*\[?\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?\]?(?:\s*[-|:]?\s*)|^\s*",
-    )
-    .expect("valid prefix regex")
-});
-static LEVEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^\[?(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|ERR|CRITICAL|CRIT|FATAL|PANIC)\]?:?(?:\s+-\s+[\w.\[\]/-]+\s+-\s+|\s*[-|:]\s*|\s+)",
-    )
-    .expect("valid level regex")
-});
+/// Level words a log line's prefix may hold.
+const LEVELS: [&str; 11] = [
+    "TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR", "ERR", "CRITICAL", "CRIT", "FATAL",
+    "PANIC",
+];
 
-/// The message of a log line: what follows its timestamp, level and logger name.
+/// The message of a log line: what follows its timestamp (bracketed or not), its level word and,
+/// in Python's logging format (`T - LEVEL - logger - message`), its logger name.
 pub fn message(text: &str) -> &str {
-    let rest = &text[PREFIX.find(text).map_or(0, |m| m.end())..];
-    let rest = &rest[LEVEL.find(rest).map_or(0, |m| m.end())..];
-    let rest = rest.trim();
+    let b = text.as_bytes();
+    let mut i = skip_spaces(b, 0);
+    let bracket = b.get(i) == Some(&b'[');
+    let t = timestamp_len(&b[i + usize::from(bracket)..]);
+    if t > 0 {
+        i += usize::from(bracket) + t;
+        if bracket && b.get(i) == Some(&b']') {
+            i += 1;
+        }
+        i = skip_separator(b, i);
+    }
+    let level_start = i + usize::from(b.get(i) == Some(&b'['));
+    let level_end = b[level_start..]
+        .iter()
+        .position(|c| !c.is_ascii_uppercase())
+        .map_or(b.len(), |n| level_start + n);
+    if LEVELS.contains(&&text[level_start..level_end]) {
+        let mut j = level_end;
+        if b.get(j) == Some(&b']') {
+            j += 1;
+        }
+        if b.get(j) == Some(&b':') {
+            j += 1;
+        }
+        if let Some(after) = python_logger(b, j) {
+            i = after;
+        } else if j == b.len() || matches!(b[j], b' ' | b'\t' | b'-' | b'|' | b':') {
+            i = skip_separator(b, j);
+        }
+    }
+    let rest = text[i..].trim();
     if rest.is_empty() {
         text.trim()
     } else {
@@ -261,43 +354,229 @@ pub fn message(text: &str) -> &str {
     }
 }
 
-/// The message's tokens with their variable parts masked.
-pub fn mask(message: &str) -> Vec<Token> {
-    unquote(message)
-        .split_whitespace()
-        .map(|raw| {
-            let mut token = Vec::new();
-            mask_token(raw, &mut token);
-            token
-        })
-        .collect()
+fn skip_spaces(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
 }
 
-/// Stands in for a quoted value after [`unquote`]; a control character never left in cleaned text.
+/// Spaces, at most one of `-`, `|`, `:`, spaces.
+fn skip_separator(b: &[u8], i: usize) -> usize {
+    let i = skip_spaces(b, i);
+    if i < b.len() && matches!(b[i], b'-' | b'|' | b':') {
+        skip_spaces(b, i + 1)
+    } else {
+        i
+    }
+}
+
+/// ` - logger.name - ` at `i`: where the message starts after it.
+fn python_logger(b: &[u8], i: usize) -> Option<usize> {
+    let rest = b.get(i..)?.strip_prefix(b" - ")?;
+    let name = rest
+        .iter()
+        .position(|c| c.is_ascii_whitespace())
+        .filter(|&n| n > 0)?;
+    rest[name..]
+        .starts_with(b" - ")
+        .then(|| b.len() - rest.len() + name + 3)
+}
+
+/// The length of a leading `YYYY-MM-DD` with an optional `[T ]HH:MM[:SS][.,fraction][Z|+hh:mm]`.
+fn timestamp_len(b: &[u8]) -> usize {
+    if b.len() < 10 || Date::parse(&b[..10]).is_none() {
+        return 0;
+    }
+    let digits = |from: usize, n: usize| {
+        b.len() >= from + n && b[from..from + n].iter().all(u8::is_ascii_digit)
+    };
+    let mut i = 10;
+    if b.len() > 10
+        && matches!(b[10], b'T' | b' ')
+        && digits(11, 2)
+        && b.get(13) == Some(&b':')
+        && digits(14, 2)
+    {
+        i = 16;
+        if b.get(16) == Some(&b':') && digits(17, 2) {
+            i = 19;
+        }
+        if i < b.len() && matches!(b[i], b'.' | b',') && digits(i + 1, 1) {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+        if b.get(i) == Some(&b'Z') {
+            i += 1;
+        } else if i < b.len() && matches!(b[i], b'+' | b'-') && digits(i + 1, 2) {
+            i += 3;
+            if b.get(i) == Some(&b':') {
+                i += 1;
+            }
+            if digits(i, 2) {
+                i += 2;
+            }
+        }
+    }
+    i
+}
+
+/// The message's tokens with their variable parts masked.
+pub fn mask(message: &str) -> Vec<Token> {
+    let mut unquoted = String::new();
+    unquote_into(message, &mut unquoted);
+    let mut tokens = Tokens::default();
+    mask_with(&unquoted, &mut tokens);
+    tokens.tokens
+}
+
+/// Where masked pieces go: a template's tokens, or the text key that finds a known form fast.
+/// Both see the same calls, so a key is exactly its tokens' text.
+trait Sink {
+    fn constant(&mut self, s: &str);
+    fn var(&mut self, v: Var);
+    fn end_token(&mut self);
+}
+
+#[derive(Default)]
+struct Tokens {
+    tokens: Vec<Token>,
+    current: Token,
+}
+
+impl Sink for Tokens {
+    fn constant(&mut self, s: &str) {
+        if s.is_empty() {
+            return;
+        }
+        match self.current.last_mut() {
+            Some(Piece::Const(last)) => last.push_str(s),
+            _ => self.current.push(Piece::Const(s.to_string())),
+        }
+    }
+
+    fn var(&mut self, v: Var) {
+        // Two masked parts in a row (`<num><num>`) read as one.
+        if self.current.last() != Some(&Piece::Var(v)) {
+            self.current.push(Piece::Var(v));
+        }
+    }
+
+    fn end_token(&mut self) {
+        if !self.current.is_empty() {
+            self.tokens.push(std::mem::take(&mut self.current));
+        }
+    }
+}
+
+/// The masked text: tokens joined by one space, masked parts as `<num>`...
+struct Key<'a> {
+    out: &'a mut String,
+    open: bool,
+    last_var: Option<Var>,
+}
+
+impl<'a> Key<'a> {
+    fn new(out: &'a mut String) -> Key<'a> {
+        Key {
+            out,
+            open: false,
+            last_var: None,
+        }
+    }
+
+    fn open(&mut self) {
+        if !self.open {
+            if !self.out.is_empty() {
+                self.out.push(' ');
+            }
+            self.open = true;
+        }
+    }
+}
+
+impl Sink for Key<'_> {
+    fn constant(&mut self, s: &str) {
+        if s.is_empty() {
+            return;
+        }
+        self.open();
+        self.out.push_str(s);
+        self.last_var = None;
+    }
+
+    fn var(&mut self, v: Var) {
+        if self.last_var == Some(v) {
+            return;
+        }
+        self.open();
+        self.out.push_str(v.as_str());
+        self.last_var = Some(v);
+    }
+
+    fn end_token(&mut self) {
+        self.open = false;
+        self.last_var = None;
+    }
+}
+
+/// Masks every whitespace-separated token of `unquoted` (see [`unquote_into`]) into `sink`.
+fn mask_with(unquoted: &str, sink: &mut impl Sink) {
+    for raw in unquoted.split_whitespace() {
+        mask_token(raw, sink);
+        sink.end_token();
+    }
+}
+
+/// Stands in for a quoted value after [`unquote_into`]; a control character never left in
+/// cleaned text.
 const QUOTED: char = '\u{1}';
 
-/// Replaces quoted values (`'...'`, `"..."`, opening after a non-alphanumeric character and
-/// closing before one, so `doesn't` is no quote) by [`QUOTED`].
-fn unquote(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let opens = (c == '\'' || c == '"') && (i == 0 || !chars[i - 1].is_alphanumeric());
-        if opens {
-            let close = (i + 1..chars.len())
-                .find(|&j| chars[j] == c && chars.get(j + 1).is_none_or(|n| !n.is_alphanumeric()));
-            if let Some(j) = close {
-                out.push(QUOTED);
-                i = j + 1;
-                continue;
+/// Writes `text` to `out` with quoted values (`'...'`, `"..."`, opening after a non-alphanumeric
+/// character and closing before one, so `doesn't` is no quote) replaced by [`QUOTED`].
+fn unquote_into(text: &str, out: &mut String) {
+    out.clear();
+    if memchr::memchr2(b'\'', b'"', text.as_bytes()).is_none() {
+        out.push_str(text);
+        return;
+    }
+    // A quote character found unclosed once stays unclosed further on: never search again.
+    let mut unclosed = [false; 2];
+    let mut prev: Option<char> = None;
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        let kind = match c {
+            '\'' => Some(0),
+            '"' => Some(1),
+            _ => None,
+        };
+        if let Some(k) = kind.filter(|&k| !unclosed[k] && prev.is_none_or(|p| !p.is_alphanumeric()))
+        {
+            let rest = &text[i + 1..];
+            let mut close = None;
+            let mut inner = rest.char_indices().peekable();
+            while let Some((j, d)) = inner.next() {
+                if d == c && inner.peek().is_none_or(|&(_, n)| !n.is_alphanumeric()) {
+                    close = Some(i + 1 + j);
+                    break;
+                }
+            }
+            match close {
+                Some(j) => {
+                    out.push(QUOTED);
+                    // Skip to just after the closing quote.
+                    while chars.next().is_some_and(|(x, _)| x < j) {}
+                    prev = Some(c);
+                    continue;
+                }
+                None => unclosed[k] = true,
             }
         }
         out.push(c);
-        i += 1;
+        prev = Some(c);
     }
-    out
 }
 
 /// Characters that separate the parts of a token: `key=value`, `(a, b)`, `[x]`.
@@ -308,47 +587,30 @@ fn is_separator(c: char) -> bool {
     ) || c == QUOTED
 }
 
-fn push_const(token: &mut Token, s: &str) {
-    if s.is_empty() {
-        return;
-    }
-    match token.last_mut() {
-        Some(Piece::Const(last)) => last.push_str(s),
-        _ => token.push(Piece::Const(s.to_string())),
-    }
-}
-
-fn push_var(token: &mut Token, v: Var) {
-    // Two masked parts in a row (`<num><num>`) read as one.
-    if token.last() != Some(&Piece::Var(v)) {
-        token.push(Piece::Var(v));
-    }
-}
-
-fn mask_token(raw: &str, token: &mut Token) {
+fn mask_token(raw: &str, sink: &mut impl Sink) {
     // A path or URL is one value, whatever separators it holds; so are a date with its time and a
     // time of day.
     let core = raw.trim_matches(|c: char| matches!(c, '(' | ')' | '[' | ']' | ',' | ';' | '.'));
     if let Some(v) = whole_var(core) {
         let start = raw.find(core).unwrap_or(0);
-        push_const(token, &raw[..start]);
-        push_var(token, v);
-        push_const(token, &raw[start + core.len()..]);
+        sink.constant(&raw[..start]);
+        sink.var(v);
+        sink.constant(&raw[start + core.len()..]);
         return;
     }
     let mut atom_start = 0;
     for (i, c) in raw.char_indices() {
         if is_separator(c) {
-            mask_atom(&raw[atom_start..i], token);
+            mask_atom(&raw[atom_start..i], sink);
             if c == QUOTED {
-                push_var(token, Var::Str);
+                sink.var(Var::Str);
             } else {
-                push_const(token, &raw[i..i + c.len_utf8()]);
+                sink.constant(&raw[i..i + c.len_utf8()]);
             }
             atom_start = i + c.len_utf8();
         }
     }
-    mask_atom(&raw[atom_start..], token);
+    mask_atom(&raw[atom_start..], sink);
 }
 
 /// A token that is one value as a whole: a path, a URL, a date or timestamp, a time of day.
@@ -393,19 +655,18 @@ fn is_time(s: &str) -> bool {
 }
 
 /// Masks one separator-free part of a token.
-fn mask_atom(atom: &str, token: &mut Token) {
+fn mask_atom(atom: &str, sink: &mut impl Sink) {
     if atom.is_empty() {
         return;
     }
     // Sentence punctuation stays constant: `exceeded 180.` is `<num>.`
     let core = atom.trim_end_matches(['.', '!', '?']);
-    let tail = &atom[core.len()..];
     match atom_var(core) {
         Some(v) => {
-            push_var(token, v);
-            push_const(token, tail);
+            sink.var(v);
+            sink.constant(&atom[core.len()..]);
         }
-        None => push_const(token, atom),
+        None => sink.constant(atom),
     }
 }
 
@@ -485,6 +746,29 @@ mod tests {
             masked("TypeError: int64 is not utf8"),
             "TypeError: int64 is not utf8"
         );
+    }
+
+    #[test]
+    fn the_index_key_is_the_tokens_text() {
+        for line in [
+            "ERROR - x - Query timeout: exceeded 180 seconds (job_id=job_Rt5wQa9)",
+            "worker 0x7f3a2c died at 10:00:01 reading gs://bucket/x/y.json, doesn't retry 'a b' \"c\"",
+            "it's 'unclosed and \"also unclosed",
+            "a  <num>  1 2 3,4 [x] ❌ Failed",
+        ] {
+            let msg = message(line);
+            let mut unquoted = String::new();
+            unquote_into(msg, &mut unquoted);
+            let mut key = String::new();
+            mask_with(&unquoted, &mut Key::new(&mut key));
+            let template = Template {
+                tokens: mask(msg),
+                count: 1,
+                category: Category::Uncategorized,
+                examples: Vec::new(),
+            };
+            assert_eq!(key, template.text(), "{line}");
+        }
     }
 
     #[test]

@@ -380,3 +380,47 @@ fn html_report_is_self_contained_and_written_atomically() {
         bad.report()
     );
 }
+
+#[test]
+fn markdown_of_every_fixture_lists_every_retry_and_calendar_pair() {
+    for fixture in [
+        "scenario1_crash",
+        "scenario2_missing_data",
+        "scenario3_gap",
+        "scenario4_query_timeout",
+        "scenario5_multi_processor",
+        "scenario6_completed_with_failures",
+        "multi_run",
+        "month",
+    ] {
+        let log = format!("fixtures/{fixture}.log");
+        let md = run(&["scan", &log, "-f", "markdown"], None).success();
+        let json = run(&["scan", &log, "-f", "json"], None).success();
+        let manifest: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
+        let retries = manifest["retries"].as_array().unwrap();
+        let out = md.stdout();
+        let section = |head: &str| {
+            let start = out
+                .find(head)
+                .unwrap_or_else(|| panic!("{fixture}: {head}"));
+            let rest = &out[start + head.len()..];
+            rest[..rest.find("\n## ").unwrap_or(rest.len())].to_string()
+        };
+        let rows = section("## Retries by action")
+            .lines()
+            .filter(|l| l.starts_with("| 20"))
+            .count();
+        assert_eq!(rows, retries.len(), "{fixture}\n{}", md.report());
+        // Every retry's date is in the calendar table, alone or inside a folded range.
+        let calendar = section("## Calendar");
+        for r in retries {
+            let date = r["date"].as_str().unwrap();
+            let covered = calendar.lines().any(|l| {
+                let first = l.trim_start_matches("| ").split(" |").next().unwrap_or("");
+                let (a, b) = first.split_once(" .. ").unwrap_or((first, first));
+                a <= date && date <= b && a.len() == 10
+            });
+            assert!(covered, "{fixture}: {date}\n{calendar}");
+        }
+    }
+}
