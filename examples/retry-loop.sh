@@ -30,7 +30,8 @@ set -u -o pipefail
 bt=${BACKFILL_TRIAGE:-backfill-triage}
 dir=retry-rounds
 rounds=5
-plan_opts=(--max-failures 3)
+max_failures=3
+plan_opts=()
 scan_opts=()
 logs=()
 
@@ -43,7 +44,8 @@ while [ $# -gt 0 ]; do
   case $1 in
     --dir) dir=${2:?--dir needs a value}; shift 2 ;;
     --rounds) rounds=${2:?--rounds needs a value}; shift 2 ;;
-    --max-failures | --command | --max-range)
+    --max-failures) max_failures=${2:?--max-failures needs a value}; shift 2 ;;
+    --command | --max-range)
       plan_opts+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
     --processors)
       plan_opts+=("$1" "${2:?$1 needs a value}"); scan_opts+=("$1" "$2"); shift 2 ;;
@@ -54,6 +56,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#logs[@]} -gt 0 ] || usage
+plan_opts+=(--max-failures "$max_failures")
 mkdir -p "$dir" || exit 2
 
 say() { echo "retry-loop: $*"; }

@@ -7,5 +7,6 @@ mod fuzz_regressions;
 mod helpers;
 mod invariance;
 mod reliability;
+mod retry_loops;
 mod rules;
 mod shapes;
