@@ -2,7 +2,9 @@
 //!
 //! The pipeline: [`scan`] cuts inputs into chunks and classifies them in parallel with
 //! [`classify`] (rules from [`rules`], fields from [`extract`]); [`triage`] folds the events in input
-//! order into runs, attempts and retry rows; [`output`] and [`summary`] write the results.
+//! order into runs, attempts and retry rows; [`plan`] filters them, escalates them and turns them
+//! into ordered range commands; [`output`] and [`summary`] write the results. `plan` reads a saved
+//! manifest instead of logs; [`diff`] compares two.
 
 pub mod category;
 pub mod classify;
