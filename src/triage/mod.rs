@@ -169,6 +169,7 @@ impl<'c> Triage<'c> {
             file,
             line: event.line,
         };
+        self.table.at = at;
         if event.time.is_some() {
             self.table.now = event.time;
             self.runs.note_time(event.time);
@@ -362,3 +363,6 @@ impl<'c> Triage<'c> {
         )
     }
 }
+
+#[cfg(test)]
+mod tests;
