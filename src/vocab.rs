@@ -274,8 +274,8 @@ mod tests {
             .find("Signal words on lines logged below ERROR:")
             .expect("the README's signal-word paragraph");
         let paragraph = &readme[start..];
-        let paragraph = paragraph[..paragraph.find("\n\n").unwrap_or(paragraph.len())]
-            .replace('\n', " ");
+        let paragraph =
+            paragraph[..paragraph.find("\n\n").unwrap_or(paragraph.len())].replace('\n', " ");
         let mut want: Vec<&str> = signal_words();
         want.extend([CHECK_MARK, SKIP_MARK]);
         for w in want {
