@@ -27,6 +27,12 @@ fn main() -> ExitCode {
             let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout());
             backfill_triage::run_scan(&config, &mut stdout).map(|o| exit_status(&config, o))
         }
+        cli::Command::Plan(plan)
+            if plan.manifest.as_os_str() == "-" && io::stdin().is_terminal() =>
+        {
+            eprintln!("backfill-triage: no input: give a MANIFEST, or pipe one into stdin ('-')");
+            return ExitCode::from(2);
+        }
         cli::Command::Plan(plan) => {
             let config = plan.into_config();
             let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout());
