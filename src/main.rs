@@ -38,6 +38,13 @@ fn main() -> ExitCode {
             let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout());
             backfill_triage::run_plan(&config, &mut stdout).map(|o| exit_status(&config, o))
         }
+        cli::Command::Diff(diff)
+            if (diff.old.as_os_str() == "-" || diff.new.as_os_str() == "-")
+                && io::stdin().is_terminal() =>
+        {
+            eprintln!("backfill-triage: no input: pipe the manifest given as '-' into stdin");
+            return ExitCode::from(2);
+        }
         cli::Command::Diff(diff) => {
             let config = diff.into_config().unwrap_or_else(|e| usage_error(e));
             let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout());
