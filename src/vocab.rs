@@ -268,6 +268,26 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_lists_every_signal_word() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("Signal words on lines logged below ERROR:")
+            .expect("the README's signal-word paragraph");
+        let paragraph = &readme[start..];
+        let paragraph =
+            paragraph[..paragraph.find("\n\n").unwrap_or(paragraph.len())].replace('\n', " ");
+        let mut want: Vec<&str> = signal_words();
+        want.extend([CHECK_MARK, SKIP_MARK]);
+        for w in want {
+            let listed = [format!(": {w},"), format!(" {w},"), format!(" {w} and")]
+                .iter()
+                .any(|form| paragraph.contains(form.as_str()))
+                || paragraph.contains(&format!(" and {w}."));
+            assert!(listed, "the README's signal-word list lacks {w:?}");
+        }
+    }
+
+    #[test]
     fn zero_counts_are_not_failures() {
         let failures = |s: &str| {
             outcome_words(s.to_ascii_lowercase().as_bytes())

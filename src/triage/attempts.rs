@@ -874,8 +874,14 @@ impl Table {
     }
 
     /// A count summary's failed dates: per-date failures inside the processor's open attempt, or
-    /// date failures.
-    pub fn summary(&mut self, processor: Option<ProcessorId>, dates: &[Date], cause: Cause) {
+    /// date failures. A `tally` (it counts successes too) is the attempt's final word: it ends it.
+    pub fn summary(
+        &mut self,
+        processor: Option<ProcessorId>,
+        dates: &[Date],
+        cause: Cause,
+        tally: bool,
+    ) {
         let i = processor
             .and_then(|p| self.open_of(p))
             .or_else(|| self.most_recent());
@@ -885,6 +891,10 @@ impl Table {
                 .any(|d| self.open[i].dates.binary_search(d).is_ok())
             {
                 self.attempt_failure(i, cause, dates, false);
+                if tally {
+                    let a = self.open.remove(i);
+                    self.close(a, None);
+                }
                 return;
             }
         }

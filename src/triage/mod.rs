@@ -220,7 +220,8 @@ impl<'c> Triage<'c> {
             Signal::RunComplete { claims_success } => {
                 if !event.dates.is_empty() {
                     let cause = self.cause(at, &event);
-                    self.table.summary(event.processor, &event.dates, cause);
+                    self.table
+                        .summary(event.processor, &event.dates, cause, false);
                 }
                 self.table.flush(Flush::EndOfDate);
                 self.table.close_all();
@@ -231,9 +232,10 @@ impl<'c> Triage<'c> {
                 }
                 self.table.begin_run(None);
             }
-            Signal::Summary => {
+            Signal::Summary { tally } => {
                 let cause = self.cause(at, &event);
-                self.table.summary(event.processor, &event.dates, cause);
+                self.table
+                    .summary(event.processor, &event.dates, cause, *tally);
             }
             Signal::Chain => self.table.chain(),
             Signal::Traceback | Signal::Retry | Signal::None => {}

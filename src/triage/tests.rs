@@ -363,6 +363,22 @@ fn summary_lines_list_failed_dates_and_are_never_successes() {
 }
 
 #[test]
+fn a_closing_tally_ends_its_range_attempt() {
+    assert_eq!(
+        rows(&[
+            "INFO:root:Backfilling team_offense_game_summary from 2024-03-01 to 2024-03-03",
+            "INFO:root:Processing 2024-03-01",
+            "INFO:root:Processing 2024-03-02",
+            "ERROR:root:Failed to process 2024-03-02: KeyError: 'possessions'",
+            "INFO:root:Processing 2024-03-03",
+            "INFO:root:Done: 2 succeeded, 1 failed (2024-03-02)",
+        ]),
+        ["2024-03-02 togs processing_error failed 4"],
+        "the log ends, but the tally said how the attempt ended"
+    );
+}
+
+#[test]
 fn crashes_interrupt_the_untried_processors_of_the_date() {
     assert_eq!(
         rows(&[
