@@ -6,6 +6,7 @@ mod formats;
 mod fuzz_regressions;
 mod helpers;
 mod invariance;
+mod oracle;
 mod reliability;
 mod retry_loops;
 mod rules;
