@@ -175,7 +175,7 @@ const LEVEL_WORDS: [(&[u8], Level); 14] = [
     (b"PANIC", Level::Fatal),
 ];
 
-/// The level a word names, given in upper case.
+/// A scan, not a map: the table is short, and most words differ from every entry in length.
 fn level_word(upper: &[u8]) -> Option<Level> {
     LEVEL_WORDS
         .iter()
@@ -185,7 +185,8 @@ fn level_word(upper: &[u8]) -> Option<Level> {
 
 /// The level of a log line, read where logging libraries print it: a leading klog/glog letter
 /// (`E1030 01:08:14.634565 ...`), the value of a level key in a JSON line, or the first level word
-/// in the head of the line (see [`LEVEL_WORDS`] for when a word counts).
+/// in the head of the line (see [`LEVEL_WORDS`] for when a word counts). It runs on nearly every
+/// line, so the klog and JSON forms cost a byte comparison on lines that are neither.
 pub fn level(line: &[u8]) -> Option<Level> {
     if let Some(level) = klog_level(line) {
         return Some(level);
@@ -232,8 +233,8 @@ pub fn level(line: &[u8]) -> Option<Level> {
     None
 }
 
-/// The level letter of a klog/glog/absl line (`I0831 05:24:59.337848 140525 report.py:14] ...`):
-/// I, W, E or F, the month and day, a space and the time.
+/// klog, glog and absl print the level as one letter glued to the date (`I0831 05:24:59.337848
+/// 140525 report.py:14] ...`), where the word scan sees only `I0831`.
 fn klog_level(line: &[u8]) -> Option<Level> {
     let [letter, m1, m2, d1, d2, b' ', h1, h2, b':', ..] = line else {
         return None;
@@ -250,8 +251,9 @@ fn klog_level(line: &[u8]) -> Option<Level> {
     }
 }
 
-/// Whether `before` (what precedes the opening quote of a JSON string value) ends with a level key:
-/// `"level":`, `"levelname": `, `"severity":`, `"log.level":`.
+/// Whether `before` (what precedes the opening quote of a JSON string value) ends with a level key
+/// (`"level":`, `"levelname": `, `"severity":`, `"log.level":`): only then is a lower-case `error`
+/// value a level rather than a word of the message.
 fn is_level_key(before: &[u8]) -> bool {
     let before = before.trim_ascii_end();
     let Some(key) = before
@@ -267,7 +269,8 @@ fn is_level_key(before: &[u8]) -> bool {
     ends(b"level") || ends(b"levelname") || ends(b"severity")
 }
 
-/// The level in a JSON log line: the string value of its first level key, wherever it stands.
+/// The level in a JSON log line: the string value of a level or severity key, wherever it stands,
+/// because structured loggers order keys as they like and a message before the key may shout ERROR.
 fn json_level(line: &[u8]) -> Option<Level> {
     for needle in [&b"evel"[..], b"everity"] {
         for at in memchr::memmem::find_iter(line, needle) {
