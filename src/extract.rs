@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use crate::vocab;
+
 /// The severity a line was logged at, if it carries one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
@@ -43,31 +45,9 @@ const LEVEL_WINDOW: usize = 80;
 /// logger name and sometimes the message before it.
 const JSON_LEVEL_WINDOW: usize = 512;
 
-/// The level words logging libraries print, in upper case, and what each means. A word counts when
-/// it is printed in upper case (`ERROR`, `[WARNING]`), tagged as a level in any case (`[error]`,
-/// `level=error`, `"severity": "error"`) or stands as a table column in any case, followed by two
-/// spaces (`kubectl` events: `Warning  BackOff`, `Normal   Scheduled`). `NORMAL` is a level only
-/// as such a column or tag: as a bare upper-case word it is just a word.
-const LEVEL_WORDS: [(&[u8], Level); 14] = [
-    (b"TRACE", Level::Trace),
-    (b"DEBUG", Level::Debug),
-    (b"INFO", Level::Info),
-    (b"NOTICE", Level::Info),
-    (b"NORMAL", Level::Info),
-    (b"WARN", Level::Warning),
-    (b"WARNING", Level::Warning),
-    (b"ERROR", Level::Error),
-    (b"ERR", Level::Error),
-    (b"SEVERE", Level::Error),
-    (b"CRITICAL", Level::Critical),
-    (b"CRIT", Level::Critical),
-    (b"FATAL", Level::Fatal),
-    (b"PANIC", Level::Fatal),
-];
-
 /// A scan, not a map: the table is short, and most words differ from every entry in length.
 fn level_word(upper: &[u8]) -> Option<Level> {
-    LEVEL_WORDS
+    vocab::LEVEL_WORDS
         .iter()
         .find(|(word, _)| *word == upper)
         .map(|&(_, level)| level)
@@ -75,7 +55,7 @@ fn level_word(upper: &[u8]) -> Option<Level> {
 
 /// The level of a log line, read where logging libraries print it: a leading klog/glog letter
 /// (`E1030 01:08:14.634565 ...`), the value of a level key in a JSON line, or the first level word
-/// in the head of the line (see [`LEVEL_WORDS`] for when a word counts). It runs on nearly every
+/// in the head of the line (see [`vocab::LEVEL_WORDS`] for when a word counts). It runs on nearly every
 /// line, so the klog and JSON forms cost a byte comparison on lines that are neither.
 pub fn level(line: &[u8]) -> Option<Level> {
     if let Some(level) = klog_level(line) {
