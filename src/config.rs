@@ -32,7 +32,7 @@ pub enum Format {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// In chronological order, oldest first.
+    /// In the order given; read oldest first unless `keep_order` (see [`crate::input::oldest_first`]).
     pub inputs: Vec<Source>,
     pub manifest: Option<PathBuf>,
     pub format: Format,
@@ -42,7 +42,10 @@ pub struct Config {
     pub threads: usize,
     pub chunk_size: usize,
     pub mmap: bool,
+    /// Skip unreadable inputs and read damaged ones up to the damage, instead of stopping.
     pub keep_going: bool,
+    /// Read the inputs in the order given, even when their timestamps say otherwise.
+    pub keep_order: bool,
     pub progress: bool,
 }
 
@@ -58,6 +61,7 @@ impl Default for Config {
             chunk_size: DEFAULT_CHUNK_SIZE,
             mmap: true,
             keep_going: false,
+            keep_order: false,
             progress: false,
         }
     }
