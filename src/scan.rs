@@ -92,21 +92,26 @@ impl<R: Read> Read for Counted<'_, R> {
 }
 
 /// The head sample again, then the rest of the stream; an error met while reading the head comes
-/// after the head's bytes, where it happened.
+/// after the head's bytes, where it happened. A stream that ended within the head is not read
+/// again (a terminal would wait for a second end of input).
 struct Replay<R> {
     head: io::Cursor<Vec<u8>>,
     error: Option<io::Error>,
+    ended: bool,
     rest: R,
 }
 
 impl<R: Read> Read for Replay<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.head.read(buf)?;
-        if n > 0 || buf.is_empty() {
+        if n > 0 || buf.is_empty() || self.ended {
             return Ok(n);
         }
         match self.error.take() {
-            Some(e) => Err(e),
+            Some(e) => {
+                self.ended = true;
+                Err(e)
+            }
             None => self.rest.read(buf),
         }
     }
@@ -216,6 +221,7 @@ impl Scanner<'_> {
             return Err(refuse(path, why));
         }
         let mut text = Replay {
+            ended: error.is_none() && head.len() < HEAD_SAMPLE,
             head: io::Cursor::new(head),
             error,
             rest: text,

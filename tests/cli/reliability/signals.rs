@@ -15,6 +15,40 @@ fn signal(child: &Child, signal: i32) {
     assert_eq!(sent, 0, "the child exists");
 }
 
+/// Waits until the child catches SIGINT and SIGTERM (`SigCgt` in `/proc/<pid>/status`): a signal
+/// sent earlier would meet the default action. Without `/proc`, waits a while.
+fn wait_for_handlers(child: &Child) {
+    let caught = |status: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .is_some_and(|mask| {
+                let bit = |s: i32| 1u64 << (s - 1);
+                mask & bit(libc::SIGINT) != 0 && mask & bit(libc::SIGTERM) != 0
+            })
+    };
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        match std::fs::read_to_string(format!("/proc/{}/status", child.id())) {
+            Ok(status) if caught(&status) => return,
+            Ok(_) => std::thread::sleep(Duration::from_millis(2)),
+            Err(_) => return std::thread::sleep(Duration::from_millis(500)),
+        }
+    }
+    panic!("the child never caught SIGINT and SIGTERM");
+}
+
+/// Bytes written to a pipe and not yet read from it.
+fn unread(pipe: &std::process::ChildStdin) -> i32 {
+    use std::os::fd::AsRawFd;
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int through the pointer, which points at `n`.
+    let ok = unsafe { libc::ioctl(pipe.as_raw_fd(), libc::FIONREAD, &mut n) };
+    assert_eq!(ok, 0, "FIONREAD on a pipe");
+    n
+}
+
 /// Waits up to `limit` for the child to end.
 fn ended_within(child: &mut Child, limit: Duration) -> bool {
     let start = Instant::now();
@@ -45,7 +79,8 @@ fn sigint_and_sigterm_stop_a_busy_scan_promptly_without_a_manifest() {
             "2025-11-29 10:00:00,000 - INFO - analytics.player_game_summary - Running query\n"
                 .repeat(10_000);
         let writer = std::thread::spawn(move || while stdin.write_all(line.as_bytes()).is_ok() {});
-        std::thread::sleep(Duration::from_millis(300));
+        wait_for_handlers(&child);
+        std::thread::sleep(Duration::from_millis(100));
         signal(&child, sig);
         assert!(
             ended_within(&mut child, Duration::from_secs(5)),
@@ -86,8 +121,17 @@ fn a_second_signal_ends_a_scan_blocked_on_an_idle_pipe() {
         stdin
             .write_all(b"2025-11-29 10:00:00,000 - INFO - Found 3 dates to process\n")
             .unwrap();
-        // The pipe stays open and idle: the scan is blocked reading it.
-        std::thread::sleep(Duration::from_millis(300));
+        // The pipe stays open and idle: once the scan has read the line, it is blocked reading
+        // for more (its signal handlers were installed before it read anything).
+        let start = Instant::now();
+        while unread(&stdin) > 0 {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the scan reads stdin"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        std::thread::sleep(Duration::from_millis(50));
         signal(&child, sig);
         assert!(
             !ended_within(&mut child, Duration::from_millis(300)),
