@@ -1,5 +1,13 @@
-//! The binary: parse arguments, watch for signals, run, map the outcome to an exit code (the table
-//! is in `--help`, [`cli`]'s `EXIT_CODES`, and the README).
+//! The binary: parse arguments, watch for signals, run, map the outcome to an exit code. The codes
+//! (also in `--help` from `cli::EXIT_CODES`, and in the README):
+//!
+//! | code | |
+//! |---|---|
+//! | 0 | every input scanned; `rules --check` passed |
+//! | 1 | `rules --check` failed |
+//! | 2 | bad usage, or an error: nothing written |
+//! | 3 | `--keep-going` skipped or cut short some inputs; the manifest was written |
+//! | 128 + signal | SIGINT (130) or SIGTERM (143); nothing written |
 
 mod cli;
 
