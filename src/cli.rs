@@ -1,7 +1,7 @@
 //! The command line: clap arguments that only validate, and their conversion into the [`Config`]
 //! the core reads.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use backfill_triage::category::{Action, Category};
 use backfill_triage::config::{Config, Format, DEFAULT_CHUNK_SIZE, DEFAULT_PROCESSORS};
@@ -9,25 +9,28 @@ use backfill_triage::manifest::Reason;
 use backfill_triage::plan::{DateBounds, Filters, PlanOptions, Template, DEFAULT_MAX_RANGE};
 use backfill_triage::processors::RETRY_COMMAND;
 use backfill_triage::scan::Source;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 macro_rules! exit_codes {
     () => {
         "\
 Exit codes:
-  0    done (scan: whatever it found); with --exit-code: nothing left;
+  0    done (scan: every input read, whatever it found); with --exit-code: nothing left;
        rules --check: every example passed
   1    --exit-code: scan, plan: retry rows remain after the filters, or a crashed run never
        reached dates it does not name (its not_started count, with no rows); diff: pairs are
        still failing or new. rules --check: an example or counter-example failed
-  2    bad usage, unreadable input or rule file, unwritable manifest, a file that is not a
-       manifest of this schema_version (plan, diff)
-  130  interrupted (SIGINT/SIGTERM); no manifest was written"
+  2    bad usage; an input that is unreadable, damaged, not text or a manifest; a bad rule
+       file; an unwritable manifest; a file that is not a manifest of this schema_version
+       (plan, diff). No manifest was written
+  3    --keep-going: some inputs were skipped or damaged (each named on stderr); the
+       manifest was written without them (3 wins over --exit-code's 1)
+  130  interrupted by SIGINT (Ctrl-C); no manifest was written
+  143  terminated by SIGTERM; no manifest was written"
     };
 }
 
 const EXIT_CODES: &str = exit_codes!();
-
 /// The plan, its TSV/CSV columns and the loop that reads them: shared by `scan` and `plan`.
 macro_rules! plan_help {
     () => {
@@ -98,16 +101,18 @@ pub enum Command {
 #[derive(clap::Args, Debug)]
 #[command(after_help = SCAN_HELP)]
 pub struct ScanArgs {
-    /// Logs in chronological order, oldest first; '-' or none: stdin. gzip is detected by content.
+    /// Logs, plain or compressed (gzip, xz, zstd, bzip2: detected by content); '-' or none: stdin.
+    /// Read oldest first by their first timestamps (see --keep-order).
     #[arg(value_name = "LOG")]
     pub logs: Vec<PathBuf>,
     /// Write the JSON retry manifest to PATH, atomically (a new file gets mode 0666 less the
-    /// umask; a rewritten one keeps its mode). '-': to stdout, instead of the format.
+    /// umask; a rewritten one keeps its mode). '-' (or /dev/stdout): print it on stdout instead of
+    /// the format.
     #[arg(short, long, value_name = "PATH")]
     pub manifest: Option<PathBuf>,
-    /// What goes to stdout.
-    #[arg(short, long, value_enum, default_value_t = FormatArg::Summary)]
-    pub format: FormatArg,
+    /// What goes to stdout [default: summary].
+    #[arg(short, long, value_enum)]
+    pub format: Option<FormatArg>,
     #[command(flatten)]
     pub rules: RuleArgs,
     /// Exit 1 when retry rows remain after the filters, or when a crashed run never reached
@@ -120,9 +125,13 @@ pub struct ScanArgs {
     /// Read files instead of memory-mapping them (for files that may be truncated while read).
     #[arg(long)]
     pub no_mmap: bool,
-    /// Skip unreadable inputs, recording each and its error in the manifest's `inputs`.
+    /// Skip unreadable inputs and read damaged ones up to the damage, recording each and its
+    /// error in the manifest's `inputs` and on stderr; exit code 3.
     #[arg(long)]
     pub keep_going: bool,
+    /// Read the LOGs in the order given, even when their first timestamps say another order.
+    #[arg(long)]
+    pub keep_order: bool,
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
@@ -311,34 +320,88 @@ fn source(path: PathBuf) -> Source {
     }
 }
 
-fn processors(list: Vec<String>) -> Vec<String> {
-    if list.is_empty() {
-        DEFAULT_PROCESSORS.iter().map(|s| s.to_string()).collect()
-    } else {
-        list.into_iter().map(|p| p.trim().to_string()).collect()
+impl RuleArgs {
+    fn apply(self, config: &mut Config) -> Result<(), clap::Error> {
+        config.rules = self.rules;
+        config.processors = processors(self.processors)?;
+        Ok(())
     }
 }
 
-impl RuleArgs {
-    fn apply(self, config: &mut Config) {
-        config.rules = self.rules;
-        config.processors = processors(self.processors);
+/// The processor list, in run order: the playbook's five by default. A name listed twice would
+/// split its attempts between two indexes.
+fn processors(list: Vec<String>) -> Result<Vec<String>, clap::Error> {
+    if list.is_empty() {
+        return Ok(DEFAULT_PROCESSORS.iter().map(|s| s.to_string()).collect());
+    }
+    let mut names: Vec<String> = Vec::with_capacity(list.len());
+    for name in list {
+        let name = name.trim().to_string();
+        if names.contains(&name) {
+            return Err(usage(format!(
+                "--processors: '{}' is listed twice",
+                name.escape_debug()
+            )));
+        }
+        names.push(name);
+    }
+    Ok(names)
+}
+
+fn usage(message: String) -> clap::Error {
+    Args::command().error(clap::error::ErrorKind::ValueValidation, message)
+}
+
+/// Whether `path` is the file or pipe standard output already writes to (`/dev/stdout`,
+/// `/dev/fd/1`, or the file stdout is redirected to): replacing a file by a rename would leave
+/// stdout writing to a deleted file, opening it again would write over its start, and a pipe would
+/// get the summary after the manifest. (A terminal or `/dev/null` is just written to.)
+fn is_stdout(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() else {
+            return false;
+        };
+        match (std::fs::File::from(fd).metadata(), std::fs::metadata(path)) {
+            (Ok(out), Ok(target)) => {
+                let kind = out.file_type();
+                (kind.is_file() || kind.is_fifo() || kind.is_socket())
+                    && out.dev() == target.dev()
+                    && out.ino() == target.ino()
+            }
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        path.as_os_str() == "/dev/stdout"
     }
 }
 
 impl ScanArgs {
-    /// The config, or a usage error for options that parse but do not fit together.
-    pub fn into_config(self, stderr_is_terminal: bool) -> Result<Config, String> {
-        let to_stdout = self.manifest.as_ref().is_some_and(|m| m.as_os_str() == "-");
-        if to_stdout && !matches!(self.format, FormatArg::Summary | FormatArg::Json) {
-            return Err(
-                "--manifest -: the manifest goes to stdout, so -f can only be json".to_string(),
-            );
-        }
-        if matches!(self.format, FormatArg::Events) && !self.filters.reason.is_empty() {
-            return Err(
+    pub fn into_config(self, stderr_is_terminal: bool) -> Result<Config, clap::Error> {
+        // The manifest on stdout is the JSON format: nothing else may go there.
+        let manifest_to_stdout = self
+            .manifest
+            .as_deref()
+            .is_some_and(|m| m.as_os_str() == "-" || is_stdout(m));
+        let format = match (self.format, manifest_to_stdout) {
+            (None | Some(FormatArg::Json), true) => FormatArg::Json,
+            (Some(_), true) => {
+                return Err(usage(
+                    "--manifest to stdout prints the manifest there: it cannot go with a \
+                     --format other than json"
+                        .to_string(),
+                ))
+            }
+            (format, false) => format.unwrap_or(FormatArg::Summary),
+        };
+        if matches!(format, FormatArg::Events) && !self.filters.reason.is_empty() {
+            return Err(usage(
                 "--reason selects retry rows; the lines -f events prints have none".to_string(),
-            );
+            ));
         }
         let filters = self.filters.filters();
         let plan = self.plan.options();
@@ -358,9 +421,8 @@ impl ScanArgs {
                     })
                     .collect()
             },
-            manifest: self.manifest.filter(|_| !to_stdout),
-            format: match self.format {
-                _ if to_stdout => Format::Json,
+            manifest: self.manifest.filter(|_| !manifest_to_stdout),
+            format: match format {
                 FormatArg::Summary => Format::Summary,
                 FormatArg::Json => Format::Json,
                 FormatArg::Csv => Format::Csv,
@@ -371,6 +433,7 @@ impl ScanArgs {
             chunk_size: self.chunk_size as usize,
             mmap: !self.no_mmap,
             keep_going: self.keep_going,
+            keep_order: self.keep_order,
             progress: stderr_is_terminal && !self.quiet,
             filters,
             plan,
@@ -380,14 +443,14 @@ impl ScanArgs {
         if let Some(n) = self.threads {
             config.threads = usize::from(n);
         }
-        self.rules.apply(&mut config);
+        self.rules.apply(&mut config)?;
         Ok(config)
     }
 }
 
 impl PlanArgs {
-    pub fn into_config(self) -> Config {
-        Config {
+    pub fn into_config(self) -> Result<Config, clap::Error> {
+        Ok(Config {
             inputs: vec![source(self.manifest)],
             format: match self.format {
                 PlanFormatArg::Summary => Format::Summary,
@@ -396,19 +459,19 @@ impl PlanArgs {
                 PlanFormatArg::Tsv => Format::Tsv,
                 PlanFormatArg::Commands => Format::Commands,
             },
-            processors: processors(self.processors),
+            processors: processors(self.processors)?,
             filters: self.filters.filters(),
             plan: self.plan.options(),
             exit_code: self.exit_code,
             ..Config::default()
-        }
+        })
     }
 }
 
 impl DiffArgs {
-    pub fn into_config(self) -> Result<Config, String> {
+    pub fn into_config(self) -> Result<Config, clap::Error> {
         if self.old.as_os_str() == "-" && self.new.as_os_str() == "-" {
-            return Err("OLD and NEW cannot both be stdin ('-')".to_string());
+            return Err(usage("OLD and NEW cannot both be stdin ('-')".to_string()));
         }
         Ok(Config {
             inputs: vec![source(self.old), source(self.new)],
@@ -424,9 +487,9 @@ impl DiffArgs {
 }
 
 impl RulesArgs {
-    pub fn into_config(self) -> Config {
+    pub fn into_config(self) -> Result<Config, clap::Error> {
         let mut config = Config::default();
-        self.rules.apply(&mut config);
-        config
+        self.rules.apply(&mut config)?;
+        Ok(config)
     }
 }

@@ -26,8 +26,8 @@ pub enum Format {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `scan`: the logs, in chronological order, oldest first. `plan`: the manifest. `diff`: OLD
-    /// and NEW.
+    /// `scan`: the logs, in the order given, read oldest first unless `keep_order` (see
+    /// [`crate::input::oldest_first`]). `plan`: the manifest. `diff`: OLD and NEW.
     pub inputs: Vec<Source>,
     pub manifest: Option<PathBuf>,
     pub format: Format,
@@ -37,7 +37,10 @@ pub struct Config {
     pub threads: usize,
     pub chunk_size: usize,
     pub mmap: bool,
+    /// Skip unreadable inputs and read damaged ones up to the damage, instead of stopping.
     pub keep_going: bool,
+    /// Read the inputs in the order given, even when their timestamps say otherwise.
+    pub keep_order: bool,
     pub progress: bool,
     /// Which retry rows every output keeps, the manifest included (`scan`, `plan`).
     pub filters: Filters,
@@ -60,6 +63,7 @@ impl Default for Config {
             chunk_size: DEFAULT_CHUNK_SIZE,
             mmap: true,
             keep_going: false,
+            keep_order: false,
             progress: false,
             filters: Filters::default(),
             plan: PlanOptions::default(),

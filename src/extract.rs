@@ -229,39 +229,9 @@ pub fn strip_ansi(line: &[u8]) -> Cow<'_, [u8]> {
     if memchr::memchr(0x1b, line).is_none() {
         return Cow::Borrowed(line);
     }
-    let mut out = Vec::with_capacity(line.len());
-    let mut i = 0;
-    while i < line.len() {
-        if line[i] != 0x1b {
-            out.push(line[i]);
-            i += 1;
-            continue;
-        }
-        i += 1;
-        match line.get(i) {
-            // CSI: parameters and intermediates, then one final byte in @..~.
-            Some(b'[') => {
-                i += 1;
-                while i < line.len() && !(0x40..=0x7e).contains(&line[i]) {
-                    i += 1;
-                }
-                i += 1;
-            }
-            // OSC: up to BEL or ESC \.
-            Some(b']') => {
-                while i < line.len()
-                    && line[i] != 0x07
-                    && !(line[i] == 0x1b && line.get(i + 1) == Some(&b'\\'))
-                {
-                    i += 1;
-                }
-                i += if line.get(i) == Some(&0x07) { 1 } else { 2 };
-            }
-            Some(_) => i += 1,
-            None => {}
-        }
-    }
-    Cow::Owned(out)
+    // A full VT parser: charset selections (`ESC ( B`, which `tput sgr0` prints), CSI, OSC and
+    // the rest go whole, without eating the text after them.
+    Cow::Owned(anstream::adapter::strip_bytes(line).into_vec())
 }
 
 /// The longest text (in bytes of UTF-8) kept from a log line in manifests, events and summaries.

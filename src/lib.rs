@@ -1,23 +1,27 @@
 //! backfill-triage: reads backfill logs and writes the retry manifest.
 //!
-//! The pipeline: [`scan`] cuts inputs into chunks and classifies them in parallel with
-//! [`classify`] (rules from [`rules`], fields from [`extract`]); [`triage`] folds the events in input
-//! order into runs, attempts and retry rows; [`plan`] filters them, escalates them and turns them
-//! into ordered range commands; [`output`] and [`summary`] write the results. `plan` reads a saved
-//! manifest instead of logs; [`diff`] compares two.
+//! The pipeline: [`input`] orders the inputs and says what each holds, [`scan`] reads them and
+//! classifies their [`chunk`]s in parallel with [`classify`] (rules from [`rules`], fields from
+//! [`extract`]); [`triage`] folds the events in input order into runs, attempts and retry rows;
+//! [`plan`] filters them, escalates them and turns them into ordered range commands; [`output`]
+//! and [`summary`] write the results. `plan` reads a saved manifest instead of logs; [`diff`]
+//! compares two.
 
 pub mod category;
+pub mod chunk;
 pub mod classify;
 pub mod config;
 pub mod date;
 pub mod diff;
 pub mod error;
 pub mod extract;
+pub mod input;
 pub mod manifest;
 mod mapped;
 pub mod output;
 pub mod plan;
 pub mod processors;
+mod progress;
 pub mod rules;
 pub mod scan;
 pub mod signal;
@@ -28,20 +32,15 @@ pub mod vocab;
 use std::fs;
 use std::io::{self, Write};
 
-use classify::Classifier;
+use std::sync::atomic::Ordering;
+
+use classify::{Classifier, Signal};
 use config::{Config, Format};
 pub use error::{Error, Result};
 use manifest::{InputStats, Manifest};
-use scan::{Chunk, Scanner, Source};
+use progress::Progress;
+use scan::{Chunk, Scanner, Source, INTERRUPTED};
 use triage::{Report, Triage};
-
-/// What a command leaves for a retry loop to do: `--exit-code` exits 1 when something remains.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Outcome {
-    /// `scan`, `plan`: retry rows remain after the filters, or a crashed run never reached dates
-    /// it does not name. `diff`: pairs are still failing or new.
-    pub remains: bool,
-}
 
 /// The built-in rules with the config's rule files layered over them, compiled.
 pub fn load_classifier(config: &Config) -> Result<Classifier> {
@@ -87,10 +86,26 @@ pub fn check_rules(classifier: &Classifier) -> Vec<String> {
     problems
 }
 
+/// How a command that wrote its outputs went: what its exit code says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// `scan`, `plan`: retry rows remain after the filters, or a crashed run never reached dates
+    /// it does not name. `diff`: pairs are still failing or new. (`--exit-code` exits 1.)
+    pub remains: bool,
+    /// `scan`: inputs that `--keep-going` skipped or read only up to damage; each was reported on
+    /// stderr and recorded in the manifest (exit code 3).
+    pub failed_inputs: usize,
+}
+
 /// Runs `scan`: reads every input, writes the manifest if asked, and prints the chosen format to
-/// `stdout`. A closed stdout (`| head`) stops the printing quietly; the manifest, if asked for, is
-/// still written. The filters and plan options shape every output, the manifest included.
-pub fn run_scan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<Outcome> {
+/// `stdout`; what people must know about the inputs (their order, damage, nothing recognised)
+/// goes to `stderr`. A closed stdout (`| head`) stops the printing quietly; the manifest, if asked
+/// for, is still written. The filters and plan options shape every output, the manifest included.
+pub fn run_scan(
+    config: &Config,
+    stdout: &mut (dyn Write + Send),
+    stderr: &mut dyn Write,
+) -> Result<Outcome> {
     let classifier = load_classifier(config)?;
     config
         .filters
@@ -107,57 +122,110 @@ pub fn run_scan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<Outc
         mmap: config.mmap,
         keep_mentions: events,
     };
-    let bar = progress_bar(config);
+    let mut progress = Progress::new(config.progress, total_size(&config.inputs));
+    let mut say = |progress: &Progress, text: String| {
+        progress.note(
+            stderr,
+            &format!("backfill-triage: {}", terminal_safe(&text)),
+        );
+    };
+    let ordered = (!config.keep_order)
+        .then(|| input::oldest_first(&config.inputs))
+        .flatten();
+    if let Some(order) = &ordered {
+        let names: Vec<String> = order.iter().map(Source::name).collect();
+        say(
+            &progress,
+            format!("reading inputs oldest first: {}", names.join(", ")),
+        );
+    }
     let mut triage = Triage::new(&classifier);
     let mut inputs: Vec<InputStats> = Vec::new();
+    let mut failed_inputs = 0;
     let mut out = Out {
         inner: stdout,
         open: true,
         error: None,
     };
-    let mut done = 0u64;
-    for source in &config.inputs {
+    let keep_scanning = config.manifest.is_some() || !events;
+    for source in ordered.as_ref().unwrap_or(&config.inputs) {
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            return Err(Error::Interrupted);
+        }
         let name = source.name();
         let file = triage.add_file(name.clone());
-        let mut base_line = 0u64;
-        let keep_scanning = config.manifest.is_some() || !events;
-        let mut fold = |chunk: Chunk| -> bool {
-            for mut event in chunk.events.events {
-                event.line += base_line;
-                event.offset += chunk.offset;
+        let mut rebase = chunk::Rebase::default();
+        let mut recognised = false;
+        let mut fold = |mut chunk: Chunk| -> bool {
+            rebase.next_chunk(chunk.offset, &mut chunk.events);
+            for event in chunk.events.events {
+                recognised |= event.failure || event.signal != Signal::None;
                 if events && output::is_reported(&event) && keeps_event(config, &classifier, &event)
                 {
                     out.write(|w| output::write_event(w, &name, &event, &classifier));
                 }
                 triage.feed(file, event);
             }
-            base_line += chunk.events.newlines;
             out.open || keep_scanning
         };
-        let show = |n: u64| bar.set_position(done + n);
-        match scanner.scan(source, &mut fold, &show) {
-            Ok(stats) => {
-                done += stats.bytes;
-                triage.end_of_file(file, stats.lines);
-                inputs.push(stats);
+        match scanner.scan(source, &mut fold, &|read| progress.at(read)) {
+            Ok(scanned) => {
+                progress.input_done(scanned.read);
+                triage.end_of_file(file, scanned.lines);
+                let error = match scanned.damage {
+                    Some(e) if !config.keep_going => return Err(e),
+                    Some(e) => {
+                        failed_inputs += 1;
+                        say(&progress, e.to_string());
+                        Some(e.to_string())
+                    }
+                    None => None,
+                };
+                if !recognised && error.is_none() {
+                    say(
+                        &progress,
+                        format!(
+                            "warning: {name}: no backfill run, attempt or failure recognised \
+                             in it; is it a backfill log?"
+                        ),
+                    );
+                }
+                inputs.push(InputStats {
+                    path: name,
+                    bytes: scanned.bytes,
+                    lines: scanned.lines,
+                    compression: scanned.compression,
+                    recognised,
+                    error,
+                });
             }
             Err(e @ Error::Interrupted) => return Err(e),
             Err(e) if config.keep_going => {
+                failed_inputs += 1;
+                say(&progress, e.to_string());
                 inputs.push(InputStats {
                     path: name,
                     bytes: 0,
                     lines: 0,
-                    gzip: false,
+                    compression: None,
+                    recognised: false,
                     error: Some(e.to_string()),
                 });
             }
             Err(e) => return Err(e),
         }
         if !out.open && !keep_scanning {
-            return Ok(Outcome::default());
+            return Ok(Outcome {
+                remains: false,
+                failed_inputs,
+            });
         }
     }
-    bar.finish_and_clear();
+    progress.finish();
+    // A signal after the last window still means: no manifest.
+    if INTERRUPTED.load(Ordering::Relaxed) {
+        return Err(Error::Interrupted);
+    }
     let report = triage.finish();
     let mut manifest = output::manifest(&inputs, &report);
     let plan = plan::plan(
@@ -189,6 +257,7 @@ pub fn run_scan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<Outc
         Some(e) => Err(Error::io("<stdout>", e)),
         None => Ok(Outcome {
             remains: plan.remains(),
+            failed_inputs,
         }),
     }
 }
@@ -273,6 +342,7 @@ pub fn run_plan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<Outc
         Some(e) => Err(Error::io("<stdout>", e)),
         None => Ok(Outcome {
             remains: plan.remains(),
+            failed_inputs: 0,
         }),
     }
 }
@@ -302,8 +372,31 @@ pub fn run_diff(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<Outc
         Some(e) => Err(Error::io("<stdout>", e)),
         None => Ok(Outcome {
             remains: changes.remains(),
+            failed_inputs: 0,
         }),
     }
+}
+
+/// Text for a terminal: a file name or a log line may hold control characters, which are never
+/// replayed there.
+pub fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// The bytes the progress bar counts to: every input's size on disk, when all are known.
+fn total_size(inputs: &[Source]) -> Option<u64> {
+    inputs
+        .iter()
+        .map(|s| match s {
+            Source::Path(p) => fs::metadata(p)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len()),
+            Source::Stdin => input::stdin_size(),
+        })
+        .sum()
 }
 
 /// Stdout that goes quiet once the reader has gone away (EPIPE) and remembers any other error.
@@ -325,58 +418,4 @@ impl Out<'_> {
             }
         }
     }
-}
-
-fn average_rate(state: &indicatif::ProgressState) -> f64 {
-    state.pos() as f64 / state.elapsed().as_secs_f64().max(1e-3)
-}
-
-/// A byte-progress bar on stderr, only when asked for (a terminal, not `--quiet`).
-fn progress_bar(config: &Config) -> indicatif::ProgressBar {
-    if !config.progress {
-        return indicatif::ProgressBar::hidden();
-    }
-    let sizes: Option<u64> = config
-        .inputs
-        .iter()
-        .map(|s| match s {
-            Source::Path(p) => fs::metadata(p).ok().map(|m| m.len()),
-            Source::Stdin => None,
-        })
-        .sum();
-    // indicatif's own rate estimator is smoothed over many seconds and reads far too low on a
-    // scan that lasts a few: show the average since the start, and the ETA it implies.
-    let style = |template: &str| {
-        indicatif::ProgressStyle::with_template(template)
-            .expect("valid template")
-            .with_key(
-                "rate",
-                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{}/s", indicatif::BinaryBytes(average_rate(s) as u64));
-                },
-            )
-            .with_key(
-                "eta",
-                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let left = s.len().unwrap_or(0).saturating_sub(s.pos()) as f64;
-                    let secs = if average_rate(s) > 0.0 {
-                        left / average_rate(s)
-                    } else {
-                        0.0
-                    };
-                    let _ = write!(
-                        w,
-                        "{}",
-                        indicatif::HumanDuration(std::time::Duration::from_secs_f64(secs))
-                    );
-                },
-            )
-    };
-    let bar = match sizes {
-        Some(total) => indicatif::ProgressBar::new(total)
-            .with_style(style("{bytes}/{total_bytes} {wide_bar} {rate} ETA {eta}")),
-        None => indicatif::ProgressBar::new_spinner().with_style(style("{spinner} {bytes} {rate}")),
-    };
-    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(10));
-    bar
 }

@@ -146,14 +146,46 @@ impl Tool {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InputStats {
     pub path: String,
+    /// Bytes and lines of text read (decompressed); for a damaged input, up to its last complete
+    /// line before the damage.
     pub bytes: u64,
     pub lines: u64,
-    /// gzip-compressed input (bytes and lines are of the decompressed text).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub gzip: bool,
-    /// Set, with `--keep-going`, for an input that could not be read.
+    /// The format the input was decompressed from, found by its magic bytes (not its name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<Compression>,
+    /// False when no run, attempt or failure was found in it: a manifest that says "nothing to
+    /// retry" about a file that is not a backfill log at all must say so.
+    #[serde(default = "recognised_by_default")]
+    pub recognised: bool,
+    /// Set, with `--keep-going`, for an input that could not be read (zero counts) or was damaged
+    /// part-way (counts up to the damage).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+fn recognised_by_default() -> bool {
+    true
+}
+
+/// A compressed input's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    Gzip,
+    Xz,
+    Zstd,
+    Bzip2,
+}
+
+impl Compression {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::Gzip => "gzip",
+            Compression::Xz => "xz",
+            Compression::Zstd => "zstd",
+            Compression::Bzip2 => "bzip2",
+        }
+    }
 }
 
 /// One backfill run found in the input.

@@ -32,15 +32,18 @@ pub fn manifest_json(manifest: &Manifest) -> Vec<u8> {
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename: readers see
-/// the old manifest or the new one, never a part, whatever happens meanwhile. A symbolic link is
-/// followed (its target is replaced, not the link). A path that is not a regular file (a device or a
-/// pipe, `/dev/stdout`) cannot be renamed over and is written directly.
+/// the old manifest or the new one, never a part, whatever happens meanwhile, and of two scans
+/// writing the same path at once, the last rename wins whole. A symbolic link is followed (its
+/// target is replaced, not the link). A path that is not a regular file (a device or a pipe,
+/// `/dev/null`) cannot be renamed over and is written directly. The new file gets the mode an
+/// ordinary new file gets (0644 under umask 022), or the mode of the file it replaces.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let target = match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path)?,
         _ => path.to_path_buf(),
     };
-    if std::fs::metadata(&target).is_ok_and(|m| !m.is_file()) {
+    let existing = std::fs::metadata(&target).ok();
+    if existing.as_ref().is_some_and(|m| !m.is_file()) {
         let mut file = std::fs::OpenOptions::new().write(true).open(&target)?;
         return file.write_all(bytes).and_then(|()| file.flush());
     }
@@ -48,16 +51,15 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    // A new manifest gets the mode of any new file (0666 less the umask: 0644 under 022); one
-    // that is rewritten keeps its mode.
-    let existing = std::fs::metadata(&target).ok().map(|m| m.permissions());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".backfill-triage-")
-        .suffix(".tmp")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
-        .tempfile_in(dir)?;
-    if let Some(mode) = existing {
-        tmp.as_file().set_permissions(mode)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".backfill-triage-").suffix(".tmp");
+    // tempfile creates 0600 files, right for secrets and wrong for a manifest other tools and
+    // users read: ask for 0666, which the umask narrows as it does for any new file.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder.tempfile_in(dir)?;
+    if let Some(meta) = &existing {
+        tmp.as_file().set_permissions(meta.permissions())?;
     }
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;

@@ -343,9 +343,16 @@ impl Table {
     ) {
         self.settle_traceback();
         // The echoed command, then the processor's own start line for the same dates: one attempt.
+        // Once the attempt has failed, a start is a new try.
         if let Some(i) = self.open_of(processor) {
             let a = &self.open[i];
-            if dates.iter().all(|d| a.dates.binary_search(d).is_ok()) {
+            let failed = a.cause.is_some()
+                || a.dates.iter().any(|d| {
+                    self.pairs
+                        .get(&(*d, processor))
+                        .is_some_and(|p| p.cause.is_some())
+                });
+            if !failed && dates.iter().all(|d| a.dates.binary_search(d).is_ok()) {
                 if dates.len() == 1 && a.dates.len() > 1 {
                     self.per_date_progress(i, dates[0]);
                 }

@@ -168,6 +168,15 @@ fn the_processors_own_start_line_continues_the_echoed_command() {
 }
 
 #[test]
+fn a_start_after_a_failure_is_a_new_try() {
+    assert!(rows(&[START_PGS, NOT_FOUND, START_PGS, DONE_PGS]).is_empty());
+    assert_eq!(
+        fold(&[START_PGS, NOT_FOUND, START_PGS, NOT_FOUND]).retries[0].failures,
+        2
+    );
+}
+
+#[test]
 fn phases_other_than_analytics_are_kept() {
     let report = fold(&["+ ./bin/run_backfill.sh precompute/player_game_summary --start-date=2023-11-15 --end-date=2023-11-15"]);
     assert_eq!(report.retries[0].phase, "precompute");
