@@ -12,7 +12,7 @@ use crate::category::Category;
 use crate::date::Date;
 use crate::manifest::{Reason, Retry};
 use crate::term::{pad, Painter};
-use crate::triage::{Outcome, Report};
+use crate::triage::{Outcome, PairOutcome};
 
 /// A pair's state as the calendar shows it. A pair the logs never mention has no cell ("not seen").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -134,17 +134,22 @@ pub enum Layout {
 }
 
 impl<'r> Calendar<'r> {
-    pub fn new(report: &'r Report) -> Calendar<'r> {
-        let processors = &report.processors[..];
+    /// The grid of `pairs` (their processors are indexes into `processors`), with the category
+    /// and evidence of each from `retries` (every row, before any filter), and the gap rows.
+    pub fn new(
+        processors: &'r [String],
+        pairs: &[PairOutcome],
+        retries: &'r [Retry],
+    ) -> Calendar<'r> {
         let index = |name: &str| processors.iter().position(|p| p == name);
         let mut rows: BTreeMap<(Date, usize), &Retry> = BTreeMap::new();
-        for r in &report.retries {
+        for r in retries {
             if let Some(p) = index(&r.processor) {
                 rows.insert((r.date, p), r);
             }
         }
         let mut cells = BTreeMap::new();
-        for pair in &report.pairs {
+        for pair in pairs {
             let key = (pair.date, pair.processor.index());
             let row = rows.get(&key).copied();
             let cell = match pair.state {

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub use crate::plan::{Filters, PlanOptions};
 pub use crate::processors::DEFAULT_PROCESSORS;
 use crate::scan::Source;
 
@@ -11,7 +12,8 @@ use crate::scan::Source;
 /// (peak heap 55 MiB with 4 MiB chunks, 45 MiB with 2 MiB).
 pub const DEFAULT_CHUNK_SIZE: usize = 2 << 20;
 
-/// What goes to stdout.
+/// What goes to stdout. `plan` writes every one but `Events`; `diff` writes `Summary`, `Tsv`
+/// and `Json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Summary,
@@ -48,7 +50,8 @@ pub const DEFAULT_MAX_TEMPLATES: usize = 1000;
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// In chronological order, oldest first.
+    /// `scan`: the logs, in the order given, read oldest first unless `keep_order` (see
+    /// [`crate::input::oldest_first`]). `plan`: the manifest. `diff`: OLD and NEW.
     pub inputs: Vec<Source>,
     pub manifest: Option<PathBuf>,
     pub format: Format,
@@ -58,7 +61,10 @@ pub struct Config {
     pub threads: usize,
     pub chunk_size: usize,
     pub mmap: bool,
+    /// Skip unreadable inputs and read damaged ones up to the damage, instead of stopping.
     pub keep_going: bool,
+    /// Read the inputs in the order given, even when their timestamps say otherwise.
+    pub keep_order: bool,
     pub progress: bool,
     /// ANSI colours in the summary and the calendar (resolved from `--color`, the environment and
     /// whether stdout is a terminal: see [`crate::term`]).
@@ -68,6 +74,13 @@ pub struct Config {
     /// Also write the self-contained HTML report here, atomically.
     pub report: Option<PathBuf>,
     pub templates: TemplateOptions,
+    /// Which retry rows every output keeps, the manifest included (`scan`, `plan`).
+    pub filters: Filters,
+    /// How the kept rows become commands (`scan`, `plan`).
+    pub plan: PlanOptions,
+    /// Exit with status 1 when something is left: retry rows after the filters (`scan`, `plan`),
+    /// pairs still failing or new (`diff`).
+    pub exit_code: bool,
 }
 
 impl Default for Config {
@@ -82,6 +95,7 @@ impl Default for Config {
             chunk_size: DEFAULT_CHUNK_SIZE,
             mmap: true,
             keep_going: false,
+            keep_order: false,
             progress: false,
             color: false,
             width: crate::term::DEFAULT_WIDTH,
@@ -91,6 +105,9 @@ impl Default for Config {
                 format: TemplateFormat::Text,
                 max_templates: DEFAULT_MAX_TEMPLATES,
             },
+            filters: Filters::default(),
+            plan: PlanOptions::default(),
+            exit_code: false,
         }
     }
 }

@@ -3,6 +3,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use crate::manifest::Compression;
+
 /// Everything that can stop a scan. Each variant names the file so that the one-line message the
 /// binary prints is enough to act on.
 #[derive(Debug, thiserror::Error)]
@@ -12,6 +14,25 @@ pub enum Error {
 
     #[error("{}: is a directory", path.display())]
     IsDirectory { path: PathBuf },
+
+    /// A scan of an image, a database or an unknown compression format finds nothing and would
+    /// report "nothing to retry": refuse it instead.
+    #[error("{}: not a text log: its first bytes are mostly binary", path.display())]
+    NotText { path: PathBuf },
+
+    /// A manifest passed where a log was meant gives bogus rows (its `error` strings are failures).
+    #[error("{}: is a backfill-triage manifest, not a log", path.display())]
+    IsManifest { path: PathBuf },
+
+    /// The input could be read only part-way (a truncated `.gz`, a read error): the complete lines
+    /// before the damage were read.
+    #[error("{}: cannot read past line {lines}{}: {source}", path.display(), compression.map(|c| format!(" (damaged {} data)", c.as_str())).unwrap_or_default())]
+    Damaged {
+        path: PathBuf,
+        compression: Option<Compression>,
+        lines: u64,
+        source: io::Error,
+    },
 
     #[error("{file}:{line}: {}{message}", rule.as_ref().map(|r| format!("rule '{}': ", r.escape_debug())).unwrap_or_default())]
     Rule {
@@ -27,6 +48,15 @@ pub enum Error {
 
     #[error("--processors: {0}")]
     Processors(String),
+
+    /// A file `plan` or `diff` reads that is not a manifest this version can read.
+    #[error("{path}: {message}")]
+    Manifest { path: String, message: String },
+
+    /// Options that parse but do not fit what they are applied to (`--processor` naming a
+    /// processor the run does not know).
+    #[error("{0}")]
+    Usage(String),
 
     #[error("interrupted")]
     Interrupted,

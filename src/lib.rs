@@ -1,24 +1,32 @@
 //! backfill-triage: reads backfill logs and writes the retry manifest.
 //!
-//! The pipeline: [`scan`] cuts inputs into chunks and classifies them in parallel with
-//! [`classify`] (rules from [`rules`], fields from [`extract`]); [`triage`] folds the events in input
-//! order into runs, attempts and retry rows; [`output`] and [`summary`] write the results, with
-//! the [`calendar`]; [`markdown`] and [`report_html`] write post-mortems; [`templates`] turns
-//! failure lines into templates and rule stubs; [`explain`] prints recovery procedures.
+//! The pipeline: [`input`] orders the inputs and says what each holds, [`scan`] reads them and
+//! classifies their [`chunk`]s in parallel with [`classify`] (rules from [`rules`], fields from
+//! [`extract`]); [`triage`] folds the events in input order into runs, attempts and retry rows;
+//! [`plan`] filters them, escalates them and turns them into ordered range commands; [`output`]
+//! and [`summary`] write the results, with the [`calendar`]; [`markdown`] and [`report_html`]
+//! write post-mortems. `plan` reads a saved manifest instead of logs; [`diff`] compares two.
+//! [`templates`] turns failure lines into templates and rule stubs; [`explain`] prints recovery
+//! procedures.
 
 pub mod calendar;
 pub mod category;
+pub mod chunk;
 pub mod classify;
 pub mod config;
 pub mod date;
+pub mod diff;
 pub mod error;
 pub mod explain;
 pub mod extract;
+pub mod input;
 pub mod manifest;
 mod mapped;
 pub mod markdown;
 pub mod output;
+pub mod plan;
 pub mod processors;
+mod progress;
 pub mod report_html;
 pub mod rules;
 pub mod scan;
@@ -32,12 +40,15 @@ pub mod vocab;
 use std::fs;
 use std::io::{self, Write};
 
-use classify::Classifier;
+use std::sync::atomic::Ordering;
+
+use classify::{Classifier, Signal};
 use config::{Config, Format};
 pub use error::{Error, Result};
-use manifest::InputStats;
-use scan::{Chunk, Scanner, Source};
-use triage::Triage;
+use manifest::{InputStats, Manifest};
+use progress::Progress;
+use scan::{Chunk, Scanner, Source, INTERRUPTED};
+use triage::{Report, Triage};
 
 /// The built-in rules with the config's rule files layered over them, compiled.
 pub fn load_classifier(config: &Config) -> Result<Classifier> {
@@ -83,11 +94,30 @@ pub fn check_rules(classifier: &Classifier) -> Vec<String> {
     problems
 }
 
+/// How a command that wrote its outputs went: what its exit code says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// `scan`, `plan`: retry rows remain after the filters, or a crashed run never reached dates
+    /// it does not name. `diff`: pairs are still failing or new. (`--exit-code` exits 1.)
+    pub remains: bool,
+    /// `scan`: inputs that `--keep-going` skipped or read only up to damage; each was reported on
+    /// stderr and recorded in the manifest (exit code 3).
+    pub failed_inputs: usize,
+}
+
 /// Runs `scan`: reads every input, writes the manifest if asked, and prints the chosen format to
-/// `stdout`. A closed stdout (`| head`) stops the printing quietly; the manifest, if asked for, is
-/// still written.
-pub fn run_scan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<()> {
+/// `stdout`; what people must know about the inputs (their order, damage, nothing recognised)
+/// goes to `stderr`. A closed stdout (`| head`) stops the printing quietly; the manifest, if asked
+/// for, is still written. The filters and plan options shape every output, the manifest included.
+pub fn run_scan(
+    config: &Config,
+    stdout: &mut (dyn Write + Send),
+    stderr: &mut dyn Write,
+) -> Result<Outcome> {
     let classifier = load_classifier(config)?;
+    config
+        .filters
+        .check_processors(config.processors.iter().map(String::as_str))?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)
         .build()
@@ -100,64 +130,134 @@ pub fn run_scan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<()> 
         mmap: config.mmap,
         keep_mentions: events,
     };
-    let bar = progress_bar(config);
+    let mut progress = Progress::new(config.progress, total_size(&config.inputs));
+    let mut say = |progress: &Progress, text: String| {
+        progress.note(
+            stderr,
+            &format!("backfill-triage: {}", terminal_safe(&text)),
+        );
+    };
+    let ordered = (!config.keep_order)
+        .then(|| input::oldest_first(&config.inputs))
+        .flatten();
+    if let Some(order) = &ordered {
+        let names: Vec<String> = order.iter().map(Source::name).collect();
+        say(
+            &progress,
+            format!("reading inputs oldest first: {}", names.join(", ")),
+        );
+    }
     let mut triage = Triage::new(&classifier);
     let mut inputs: Vec<InputStats> = Vec::new();
+    let mut failed_inputs = 0;
     let mut out = Out {
         inner: stdout,
         open: true,
         error: None,
     };
-    let mut done = 0u64;
-    for source in &config.inputs {
+    let keep_scanning = config.manifest.is_some() || !events;
+    for source in ordered.as_ref().unwrap_or(&config.inputs) {
+        if INTERRUPTED.load(Ordering::Relaxed) {
+            return Err(Error::Interrupted);
+        }
         let name = source.name();
         let file = triage.add_file(name.clone());
-        let mut base_line = 0u64;
-        let keep_scanning = config.manifest.is_some() || !events;
-        let mut fold = |chunk: Chunk| -> bool {
-            for mut event in chunk.events.events {
-                event.line += base_line;
-                event.offset += chunk.offset;
-                if events && output::is_reported(&event) {
+        let mut rebase = chunk::Rebase::default();
+        let mut recognised = false;
+        let mut fold = |mut chunk: Chunk| -> bool {
+            rebase.next_chunk(chunk.offset, &mut chunk.events);
+            for event in chunk.events.events {
+                recognised |= event.failure || event.signal != Signal::None;
+                if events && output::is_reported(&event) && keeps_event(config, &classifier, &event)
+                {
                     out.write(|w| output::write_event(w, &name, &event, &classifier));
                 }
                 triage.feed(file, event);
             }
-            base_line += chunk.events.newlines;
             out.open || keep_scanning
         };
-        let show = |n: u64| bar.set_position(done + n);
-        match scanner.scan(source, &mut fold, &show) {
-            Ok(stats) => {
-                done += stats.bytes;
-                triage.end_of_file(file, stats.lines);
-                inputs.push(stats);
+        match scanner.scan(source, &mut fold, &|read| progress.at(read)) {
+            Ok(scanned) => {
+                progress.input_done(scanned.read);
+                triage.end_of_file(file, scanned.lines);
+                let error = match scanned.damage {
+                    Some(e) if !config.keep_going => return Err(e),
+                    Some(e) => {
+                        failed_inputs += 1;
+                        say(&progress, e.to_string());
+                        Some(e.to_string())
+                    }
+                    None => None,
+                };
+                if !recognised && error.is_none() {
+                    say(
+                        &progress,
+                        format!(
+                            "warning: {name}: no backfill run, attempt or failure recognised \
+                             in it; is it a backfill log?"
+                        ),
+                    );
+                }
+                inputs.push(InputStats {
+                    path: name,
+                    bytes: scanned.bytes,
+                    lines: scanned.lines,
+                    compression: scanned.compression,
+                    recognised,
+                    error,
+                });
             }
             Err(e @ Error::Interrupted) => return Err(e),
             Err(e) if config.keep_going => {
+                failed_inputs += 1;
+                say(&progress, e.to_string());
                 inputs.push(InputStats {
                     path: name,
                     bytes: 0,
                     lines: 0,
-                    gzip: false,
+                    compression: None,
+                    recognised: false,
                     error: Some(e.to_string()),
                 });
             }
             Err(e) => return Err(e),
         }
         if !out.open && !keep_scanning {
-            return Ok(());
+            return Ok(Outcome {
+                remains: false,
+                failed_inputs,
+            });
         }
     }
-    bar.finish_and_clear();
+    progress.finish();
+    // A signal after the last window still means: no manifest.
+    if INTERRUPTED.load(Ordering::Relaxed) {
+        return Err(Error::Interrupted);
+    }
     let report = triage.finish();
+    let mut manifest = output::manifest(&inputs, &report);
+    let plan = plan::plan(
+        &mut manifest,
+        &config.filters,
+        &config.plan,
+        &config.processors,
+    );
     let json = (config.manifest.is_some() || config.format == Format::Json)
-        .then(|| output::manifest_json(&output::manifest(&inputs, &report)));
+        .then(|| output::manifest_json(&manifest));
     if let (Some(path), Some(json)) = (&config.manifest, &json) {
         output::write_atomically(path, json).map_err(|e| Error::io(path, e))?;
     }
+    // The people's outputs show the rows the filters kept, with their plan; the calendar shows
+    // every pair.
+    let all_rows = report.retries.clone();
+    let shown = Report {
+        retries: manifest.retries.clone(),
+        summary: manifest.summary.clone(),
+        ..report
+    };
+    let calendar = calendar::Calendar::new(&shown.processors, &shown.pairs, &all_rows);
     if let Some(path) = &config.report {
-        let html = report_html::render(&inputs, &report);
+        let html = report_html::render(&inputs, &shown, &calendar);
         output::write_atomically(path, html.as_bytes()).map_err(|e| Error::io(path, e))?;
     }
     match config.format {
@@ -167,20 +267,158 @@ pub fn run_scan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<()> 
                 color: config.color,
                 width: config.width,
             };
-            summary::write_summary(&mut painter, &inputs, &report)
+            summary::write_summary(&mut painter, &inputs, &shown, &calendar)
         }),
-        Format::Markdown => out.write(|w| markdown::write(w, &inputs, &report)),
-        Format::Json => out.write(|w| w.write_all(json.as_deref().unwrap_or_default())),
-        Format::Csv => out.write(|w| output::write_rows(w, &report.retries, b',')),
-        Format::Tsv => out.write(|w| output::write_rows(w, &report.retries, b'\t')),
-        Format::Commands => out.write(|w| output::write_commands(w, &report.retries)),
+        Format::Markdown => out.write(|w| markdown::write(w, &inputs, &shown, &calendar)),
         Format::Events => {}
+        _ => write_planned(&mut out, config.format, &manifest, &plan, json.as_deref()),
     }
     out.write(|w| w.flush());
     match out.error {
         Some(e) => Err(Error::io("<stdout>", e)),
-        None => Ok(()),
+        None => Ok(Outcome {
+            remains: plan.remains(),
+            failed_inputs,
+        }),
     }
+}
+
+/// Whether `-f events` prints this line under the filters.
+fn keeps_event(config: &Config, classifier: &Classifier, event: &classify::Event) -> bool {
+    config.filters.is_empty()
+        || config.filters.keeps_line(
+            Some(classifier.category(event.rule)),
+            event.processor.map(|p| classifier.processors().name(p)),
+            &event.dates,
+        )
+}
+
+/// The formats `scan` and `plan` share, from the planned manifest.
+fn write_planned(
+    out: &mut Out,
+    format: Format,
+    manifest: &Manifest,
+    plan: &plan::Plan,
+    json: Option<&[u8]>,
+) {
+    match format {
+        Format::Json => match json {
+            Some(json) => out.write(|w| w.write_all(json)),
+            None => out.write(|w| w.write_all(&output::manifest_json(manifest))),
+        },
+        Format::Csv => out.write(|w| output::write_rows(w, manifest, plan, b',')),
+        Format::Tsv => out.write(|w| output::write_rows(w, manifest, plan, b'\t')),
+        Format::Commands => out.write(|w| output::write_commands(w, manifest, plan)),
+        Format::Summary => out.write(|w| output::write_plan_summary(w, plan)),
+        // Only scan prints these, from its report.
+        Format::Events | Format::Markdown => {}
+    }
+}
+
+/// Reads a whole input: a file, or stdin for `-`. Returns the name errors use.
+fn read_input(source: &Source) -> Result<(String, Vec<u8>)> {
+    match source {
+        Source::Stdin => {
+            let mut bytes = Vec::new();
+            io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes)
+                .map_err(|e| Error::io("<stdin>", e))?;
+            Ok(("<stdin>".to_string(), bytes))
+        }
+        Source::Path(path) => {
+            if path.is_dir() {
+                return Err(Error::IsDirectory { path: path.clone() });
+            }
+            let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+            Ok((path.display().to_string(), bytes))
+        }
+    }
+}
+
+/// Runs `plan`: reads a saved manifest (no rescan), applies the filters and plan options, and
+/// prints the chosen format.
+pub fn run_plan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<Outcome> {
+    let source = config.inputs.first().unwrap_or(&Source::Stdin);
+    let (name, bytes) = read_input(source)?;
+    let mut manifest = Manifest::from_json(&name, &bytes)?;
+    let known = config
+        .processors
+        .iter()
+        .chain(manifest.retries.iter().map(|r| &r.processor))
+        .chain(manifest.succeeded.keys())
+        .map(String::as_str);
+    config.filters.check_processors(known)?;
+    let plan = plan::plan(
+        &mut manifest,
+        &config.filters,
+        &config.plan,
+        &config.processors,
+    );
+    let mut out = Out {
+        inner: stdout,
+        open: true,
+        error: None,
+    };
+    write_planned(&mut out, config.format, &manifest, &plan, None);
+    out.write(|w| w.flush());
+    match out.error {
+        Some(e) => Err(Error::io("<stdout>", e)),
+        None => Ok(Outcome {
+            remains: plan.remains(),
+            failed_inputs: 0,
+        }),
+    }
+}
+
+/// Runs `diff`: compares two manifests (`inputs[0]` OLD, `inputs[1]` NEW) pair by pair.
+pub fn run_diff(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<Outcome> {
+    let [old_source, new_source] = config.inputs.as_slice() else {
+        return Err(Error::Usage("diff: give OLD and NEW manifests".to_string()));
+    };
+    let (old_name, old_bytes) = read_input(old_source)?;
+    let old = Manifest::from_json(&old_name, &old_bytes)?;
+    let (new_name, new_bytes) = read_input(new_source)?;
+    let new = Manifest::from_json(&new_name, &new_bytes)?;
+    let changes = diff::diff(&old, &new);
+    let mut out = Out {
+        inner: stdout,
+        open: true,
+        error: None,
+    };
+    match config.format {
+        Format::Tsv => out.write(|w| diff::write_tsv(w, &changes)),
+        Format::Json => out.write(|w| diff::write_json(w, &old_name, &new_name, &changes)),
+        _ => out.write(|w| diff::write_summary(w, &old_name, &new_name, &changes)),
+    }
+    out.write(|w| w.flush());
+    match out.error {
+        Some(e) => Err(Error::io("<stdout>", e)),
+        None => Ok(Outcome {
+            remains: changes.remains(),
+            failed_inputs: 0,
+        }),
+    }
+}
+
+/// Text for a terminal: a file name or a log line may hold control characters, which are never
+/// replayed there.
+pub fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// The bytes the progress bar counts to: every input's size on disk, when all are known.
+fn total_size(inputs: &[Source]) -> Option<u64> {
+    inputs
+        .iter()
+        .map(|s| match s {
+            Source::Path(p) => fs::metadata(p)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len()),
+            Source::Stdin => input::stdin_size(),
+        })
+        .sum()
 }
 
 /// Stdout that goes quiet once the reader has gone away (EPIPE) and remembers any other error.
@@ -202,58 +440,4 @@ impl Out<'_> {
             }
         }
     }
-}
-
-fn average_rate(state: &indicatif::ProgressState) -> f64 {
-    state.pos() as f64 / state.elapsed().as_secs_f64().max(1e-3)
-}
-
-/// A byte-progress bar on stderr, only when asked for (a terminal, not `--quiet`).
-fn progress_bar(config: &Config) -> indicatif::ProgressBar {
-    if !config.progress {
-        return indicatif::ProgressBar::hidden();
-    }
-    let sizes: Option<u64> = config
-        .inputs
-        .iter()
-        .map(|s| match s {
-            Source::Path(p) => fs::metadata(p).ok().map(|m| m.len()),
-            Source::Stdin => None,
-        })
-        .sum();
-    // indicatif's own rate estimator is smoothed over many seconds and reads far too low on a
-    // scan that lasts a few: show the average since the start, and the ETA it implies.
-    let style = |template: &str| {
-        indicatif::ProgressStyle::with_template(template)
-            .expect("valid template")
-            .with_key(
-                "rate",
-                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{}/s", indicatif::BinaryBytes(average_rate(s) as u64));
-                },
-            )
-            .with_key(
-                "eta",
-                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                    let left = s.len().unwrap_or(0).saturating_sub(s.pos()) as f64;
-                    let secs = if average_rate(s) > 0.0 {
-                        left / average_rate(s)
-                    } else {
-                        0.0
-                    };
-                    let _ = write!(
-                        w,
-                        "{}",
-                        indicatif::HumanDuration(std::time::Duration::from_secs_f64(secs))
-                    );
-                },
-            )
-    };
-    let bar = match sizes {
-        Some(total) => indicatif::ProgressBar::new(total)
-            .with_style(style("{bytes}/{total_bytes} {wide_bar} {rate} ETA {eta}")),
-        None => indicatif::ProgressBar::new_spinner().with_style(style("{spinner} {bytes} {rate}")),
-    };
-    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(10));
-    bar
 }

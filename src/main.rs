@@ -1,18 +1,35 @@
-//! The binary: parse arguments, run, map the outcome to an exit code (documented in `--help`).
+//! The binary: parse arguments, watch for signals, run, map the outcome to an exit code. The codes
+//! (also in `--help` from `cli::EXIT_CODES`, and in the README):
+//!
+//! | code | |
+//! |---|---|
+//! | 0 | every input scanned (with `--exit-code`: and nothing left); `rules --check` passed |
+//! | 1 | `--exit-code`: retry rows remain (`scan`, `plan`), pairs still failing or new (`diff`); `rules --check` failed |
+//! | 2 | bad usage, or an error: nothing written |
+//! | 3 | `--keep-going` skipped or cut short some inputs; the manifest was written |
+//! | 128 + signal | SIGINT (130) or SIGTERM (143); nothing written |
 
 mod cli;
 
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicI32, Ordering};
 
-use backfill_triage::{scan::INTERRUPTED, Error};
+use backfill_triage::config::Config;
+use backfill_triage::{scan::INTERRUPTED, terminal_safe, Error, Outcome};
 use clap::Parser;
+
+/// `--keep-going` skipped or cut short some inputs: the manifest is written but incomplete.
+const EXIT_INCOMPLETE: u8 = 3;
+
+/// The signal that asked the scan to stop (SIGINT or SIGTERM), 0 for none.
+static SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+const INTERRUPTED_MESSAGE: &str = "backfill-triage: interrupted; no manifest was written\n";
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
-    // SIGINT/SIGTERM: finish nothing half-way; the scan stops at its next window.
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::Relaxed));
+    watch_signals();
     let result = match args.command {
         // Waiting on a terminal for a log that is never coming helps nobody.
         cli::Command::Scan(scan) if scan.logs.is_empty() && io::stdin().is_terminal() => {
@@ -20,9 +37,35 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
         cli::Command::Scan(scan) => {
-            let config = scan.into_config(io::stderr().is_terminal());
+            let config = scan
+                .into_config(io::stderr().is_terminal())
+                .unwrap_or_else(|e| e.exit());
             let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout());
-            backfill_triage::run_scan(&config, &mut stdout).map(|()| ExitCode::SUCCESS)
+            backfill_triage::run_scan(&config, &mut stdout, &mut io::stderr())
+                .map(|o| exit_status(&config, o))
+        }
+        cli::Command::Plan(plan)
+            if plan.manifest.as_os_str() == "-" && io::stdin().is_terminal() =>
+        {
+            eprintln!("backfill-triage: no input: give a MANIFEST, or pipe one into stdin ('-')");
+            return ExitCode::from(2);
+        }
+        cli::Command::Plan(plan) => {
+            let config = plan.into_config().unwrap_or_else(|e| e.exit());
+            let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout());
+            backfill_triage::run_plan(&config, &mut stdout).map(|o| exit_status(&config, o))
+        }
+        cli::Command::Diff(diff)
+            if (diff.old.as_os_str() == "-" || diff.new.as_os_str() == "-")
+                && io::stdin().is_terminal() =>
+        {
+            eprintln!("backfill-triage: no input: pipe the manifest given as '-' into stdin");
+            return ExitCode::from(2);
+        }
+        cli::Command::Diff(diff) => {
+            let config = diff.into_config().unwrap_or_else(|e| e.exit());
+            let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout());
+            backfill_triage::run_diff(&config, &mut stdout).map(|o| exit_status(&config, o))
         }
         cli::Command::Rules(rules) => list_rules(rules),
         cli::Command::Templates(t) if t.logs.is_empty() && io::stdin().is_terminal() => {
@@ -30,10 +73,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
         cli::Command::Templates(t) => {
-            let config = t.into_config();
+            let config = t.into_config().unwrap_or_else(|e| e.exit());
             let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout());
-            backfill_triage::templates::command::run(&config, &mut stdout)
-                .map(|()| ExitCode::SUCCESS)
+            backfill_triage::templates::command::run(&config, &mut stdout, &mut io::stderr()).map(
+                |failed_inputs| {
+                    if failed_inputs > 0 {
+                        ExitCode::from(EXIT_INCOMPLETE)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                },
+            )
         }
         cli::Command::Explain(e) => explain(e),
         cli::Command::Completions(c) => {
@@ -47,66 +97,117 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Error::Interrupted) => {
-            eprintln!("backfill-triage: interrupted; no manifest was written");
-            ExitCode::from(130)
+            eprint!("{INTERRUPTED_MESSAGE}");
+            ExitCode::from(match SIGNAL.load(Ordering::SeqCst) {
+                signal @ 1..=127 => 128 + signal as u8,
+                _ => 130,
+            })
         }
         Err(e) => {
-            // A file name may hold control characters: never replay them on the terminal.
-            let message: String = e
-                .to_string()
-                .chars()
-                .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-                .collect();
-            eprintln!("backfill-triage: {message}");
+            eprintln!("backfill-triage: {}", terminal_safe(&e.to_string()));
             ExitCode::from(2)
         }
     }
 }
 
 fn explain(args: cli::ExplainArgs) -> Result<ExitCode, Error> {
-    let (name, config) = args.into_config();
+    let (name, config) = args.into_config().unwrap_or_else(|e| e.exit());
     let classifier = backfill_triage::load_classifier(&config)?;
     let topic = backfill_triage::explain::lookup(&name, &classifier)?;
     let _ = backfill_triage::explain::write(&mut io::stdout().lock(), &topic);
     Ok(ExitCode::SUCCESS)
 }
 
+/// An incomplete read outranks what is left to retry: 3 when `--keep-going` skipped or cut short
+/// an input, else 1 when `--exit-code` finds something left, else 0.
+fn exit_status(config: &Config, outcome: Outcome) -> ExitCode {
+    if outcome.failed_inputs > 0 {
+        ExitCode::from(EXIT_INCOMPLETE)
+    } else if config.exit_code && outcome.remains {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// SIGINT and SIGTERM stop the scan at its next window, with nothing written. A scan blocked on a
+/// pipe that sends nothing (`tail -f log | backfill-triage scan -`) never reaches its next window:
+/// a second signal ends the process at once.
+#[cfg(unix)]
+fn watch_signals() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        for signal in signals.forever() {
+            if SIGNAL.swap(signal, Ordering::SeqCst) != 0 {
+                // SAFETY: write and _exit only touch the process's own fd 2 and end it; nothing
+                // is left half-written (the manifest is renamed into place or not at all).
+                unsafe {
+                    libc::write(
+                        2,
+                        INTERRUPTED_MESSAGE.as_ptr().cast(),
+                        INTERRUPTED_MESSAGE.len(),
+                    );
+                    libc::_exit(128 + signal);
+                }
+            }
+            INTERRUPTED.store(true, Ordering::SeqCst);
+        }
+    });
+}
+
+/// Elsewhere the platform's default applies: the process ends, and the manifest, renamed into
+/// place only when complete, is not written.
+#[cfg(not(unix))]
+fn watch_signals() {}
+
 fn list_rules(args: cli::RulesArgs) -> Result<ExitCode, Error> {
     let check = args.check;
-    let classifier = backfill_triage::load_classifier(&args.into_config())?;
-    let mut out = io::stdout().lock();
-    let result = if check {
+    let config = args.into_config().unwrap_or_else(|e| e.exit());
+    let classifier = backfill_triage::load_classifier(&config)?;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let (code, written) = if check {
         let problems = backfill_triage::check_rules(&classifier);
         let examples: usize = classifier
             .rules()
             .iter()
             .map(|r| r.examples.len() + r.counter_examples.len())
             .sum();
-        for p in &problems {
-            let _ = writeln!(out, "FAIL {p}");
-        }
-        let _ = writeln!(
-            out,
-            "{} rules, {} examples: {} failed",
-            classifier.rules().len(),
-            examples,
-            problems.len()
-        );
-        if problems.is_empty() {
+        let written = problems
+            .iter()
+            .try_for_each(|p| writeln!(out, "FAIL {p}"))
+            .and_then(|()| {
+                writeln!(
+                    out,
+                    "{} rules, {} examples: {} failed",
+                    classifier.rules().len(),
+                    examples,
+                    problems.len()
+                )
+            });
+        let code = if problems.is_empty() {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
-        }
+        };
+        (code, written)
     } else {
-        for r in classifier.rules() {
+        let written = classifier.rules().iter().try_for_each(|r| {
             let crash = if r.crash { " crash" } else { "" };
-            let _ = writeln!(
+            writeln!(
                 out,
                 "{:<40} {:<22} {:>3}{}  {}",
                 r.id, r.category, r.priority, crash, r.origin
-            );
-        }
-        ExitCode::SUCCESS
+            )
+        });
+        (ExitCode::SUCCESS, written)
     };
-    Ok(result)
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => Ok(code),
+        // The reader went away (`| head`): nothing left to say.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
+        Err(e) => Err(Error::io("<stdout>", e)),
+    }
 }

@@ -15,7 +15,12 @@ use crate::triage::Report;
 /// Retry rows listed per action; the manifest has them all.
 const ROWS_PER_ACTION: usize = 50;
 
-pub fn write(out: &mut dyn Write, inputs: &[InputStats], report: &Report) -> io::Result<()> {
+pub fn write(
+    out: &mut dyn Write,
+    inputs: &[InputStats],
+    report: &Report,
+    calendar: &Calendar,
+) -> io::Result<()> {
     let s = &report.summary;
     writeln!(out, "# Backfill post-mortem\n")?;
     let names: Vec<String> = inputs
@@ -134,9 +139,8 @@ pub fn write(out: &mut dyn Write, inputs: &[InputStats], report: &Report) -> io:
         writeln!(out, "By reason: {}.\n", reasons.join(", "))?;
     }
 
-    let calendar = Calendar::new(report);
     if !calendar.is_empty() {
-        write_calendar(out, &calendar)?;
+        write_calendar(out, calendar)?;
     }
 
     writeln!(out, "## Retries by action\n")?;

@@ -65,7 +65,7 @@ footer { color: var(--muted); font-size: 12px; margin-top: 18px; }
 "#;
 
 /// The whole page.
-pub fn render(inputs: &[InputStats], report: &Report) -> String {
+pub fn render(inputs: &[InputStats], report: &Report, calendar: &Calendar) -> String {
     let s = &report.summary;
     let mut h = String::with_capacity(64 * 1024);
     h.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -130,12 +130,11 @@ pub fn render(inputs: &[InputStats], report: &Report) -> String {
     }
     h.push_str("</div>\n");
 
-    let calendar = Calendar::new(report);
     h.push_str("<section id=\"calendar\">\n<h2>Calendar</h2>\n");
     if calendar.is_empty() {
         h.push_str("<p class=\"sub\">No (date, processor) pair was seen.</p>\n");
     } else {
-        heatmap(&mut h, &calendar);
+        heatmap(&mut h, calendar);
     }
     h.push_str("</section>\n");
 

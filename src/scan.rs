@@ -1,20 +1,25 @@
-//! Reading inputs and driving the parallel classifier: files are memory-mapped (or read, with
-//! `--no-mmap`), stdin and `.gz` streams are read in large blocks; either way the bytes are cut into
-//! chunks at newline boundaries, a window of chunks is classified in parallel on the rayon pool, and
-//! the chunks' events are handed to the fold in input order while the next window is being read
-//! and classified. Memory stays bounded by the window, whatever the input size.
+//! Reading inputs and driving the parallel classifier: plain files are memory-mapped (or read,
+//! with `--no-mmap` or when mapping fails), stdin and compressed inputs are read in large blocks;
+//! either way the bytes are cut into chunks at newline boundaries ([`crate::chunk`]), a window of
+//! chunks is classified in parallel on the rayon pool, and the chunks' events are handed to the fold
+//! in input order while the next window is being read and classified. Memory stays bounded by the
+//! window, whatever the input size.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use crate::chunk;
 use crate::classify::{ChunkEvents, Classifier, MAX_LINE};
 use crate::error::{Error, Result};
-use crate::manifest::InputStats;
+use crate::input::{self, NotALog, HEAD_SAMPLE};
+use crate::manifest::Compression;
+use crate::mapped::Mapped;
 use rayon::prelude::*;
 
-/// Set by the SIGINT handler: scans stop at the next window and report [`Error::Interrupted`].
+/// Set by the SIGINT/SIGTERM handler: scans stop at the next window and report
+/// [`Error::Interrupted`].
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Stream blocks are owned buffers, two windows of them alive at once, so they are kept smaller than
@@ -44,6 +49,19 @@ pub struct Chunk {
     pub events: ChunkEvents,
 }
 
+/// What was read of one input.
+#[derive(Debug)]
+pub struct Scanned {
+    /// Bytes and lines of text: decompressed, and up to the last complete line before any damage.
+    pub bytes: u64,
+    pub lines: u64,
+    pub compression: Option<Compression>,
+    /// Bytes read from the file or pipe itself (compressed, for a compressed input).
+    pub read: u64,
+    /// The error that stopped the reading part-way; everything before it was folded.
+    pub damage: Option<Error>,
+}
+
 /// How to read: shared by every input of one scan.
 pub struct Scanner<'a> {
     pub classifier: &'a Classifier,
@@ -59,6 +77,54 @@ struct Block {
     data: Vec<u8>,
 }
 
+/// Counts the bytes read through it, for the progress bar.
+struct Counted<'a, R> {
+    inner: R,
+    count: &'a AtomicU64,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// The head sample again, then the rest of the stream; an error met while reading the head comes
+/// after the head's bytes, where it happened. A stream that ended within the head is not read
+/// again (a terminal would wait for a second end of input).
+struct Replay<R> {
+    head: io::Cursor<Vec<u8>>,
+    error: Option<io::Error>,
+    ended: bool,
+    rest: R,
+}
+
+impl<R: Read> Read for Replay<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.head.read(buf)?;
+        if n > 0 || buf.is_empty() || self.ended {
+            return Ok(n);
+        }
+        match self.error.take() {
+            Some(e) => {
+                self.ended = true;
+                Err(e)
+            }
+            None => self.rest.read(buf),
+        }
+    }
+}
+
+fn refuse(path: &Path, why: NotALog) -> Error {
+    let path = path.to_path_buf();
+    match why {
+        NotALog::Binary => Error::NotText { path },
+        NotALog::Manifest => Error::IsManifest { path },
+    }
+}
+
 impl Scanner<'_> {
     /// How many chunks are classified together: enough to keep every thread busy, few enough to
     /// bound memory.
@@ -67,127 +133,127 @@ impl Scanner<'_> {
     }
 
     /// Scans one input, calling `fold` with each chunk's events in input order and `progress`
-    /// with the bytes read so far. `fold` returns false to stop early (stdout was closed).
+    /// with the bytes read from the input so far. `fold` returns false to stop early (stdout was
+    /// closed). An error before anything was folded is `Err`; one after is [`Scanned::damage`].
     pub fn scan(
         &self,
         source: &Source,
         fold: &mut (dyn FnMut(Chunk) -> bool + Send),
         progress: &(dyn Fn(u64) + Sync),
-    ) -> Result<InputStats> {
-        let name = source.name();
-        match source {
-            Source::Stdin => self.scan_stream(
-                &name,
-                Path::new("-"),
-                BufReader::with_capacity(1 << 20, io::stdin()),
-                fold,
-                progress,
-            ),
-            Source::Path(path) => {
-                let file = File::open(path).map_err(|e| Error::io(path, e))?;
-                let meta = file.metadata().map_err(|e| Error::io(path, e))?;
-                if meta.is_dir() {
-                    return Err(Error::IsDirectory { path: path.clone() });
-                }
-                let mut reader = BufReader::with_capacity(1 << 20, file);
-                let head = reader.fill_buf().map_err(|e| Error::io(path, e))?;
-                if head.starts_with(&[0x1f, 0x8b])
-                    || !meta.is_file()
-                    || !self.mmap
-                    || meta.len() == 0
-                {
-                    return self.scan_stream(&name, path, reader, fold, progress);
-                }
-                self.scan_mapped(&name, path, reader.into_inner(), meta.len(), fold, progress)
-            }
+    ) -> Result<Scanned> {
+        let path = match source {
+            Source::Stdin => return self.scan_reader(Path::new("-"), io::stdin(), fold, progress),
+            Source::Path(path) => path,
+        };
+        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+        if meta.is_dir() {
+            return Err(Error::IsDirectory { path: path.clone() });
         }
+        // The length is fixed at open: a log that grows while it is scanned is read up to the
+        // size it had then, mapped or not. (Files in /proc say 0 and are read to their end.)
+        let len = meta.len();
+        let sized = meta.is_file() && len > 0;
+        if sized && self.mmap {
+            let mut magic = [0u8; 6];
+            let n = input::read_full(&mut file, &mut magic).map_err(|e| Error::io(path, e))?;
+            if input::detect(&magic[..n]).is_none() {
+                // A file that cannot be mapped (a file system without mmap, no address space
+                // left) is read instead.
+                if let Ok(map) = Mapped::new(&file, len, path) {
+                    return self.scan_mapped(path, &map, fold, progress);
+                }
+            }
+            file.rewind().map_err(|e| Error::io(path, e))?;
+        }
+        let limit = if sized { len } else { u64::MAX };
+        self.scan_reader(path, file.take(limit), fold, progress)
     }
 
     fn scan_mapped(
         &self,
-        name: &str,
         path: &Path,
-        file: File,
-        len: u64,
+        map: &Mapped,
         fold: &mut (dyn FnMut(Chunk) -> bool + Send),
         progress: &(dyn Fn(u64) + Sync),
-    ) -> Result<InputStats> {
-        // The length is fixed at open: a log that grows while it is scanned is read up to the size
-        // it had then, consistently.
-        let map = crate::mapped::Mapped::new(&file, len, path)?;
+    ) -> Result<Scanned> {
         let data = map.bytes();
-        let mut bounds = Vec::new();
-        let mut start = 0;
-        while start < data.len() {
-            let target = (start + self.chunk_size).min(data.len());
-            let end = if target == data.len() {
-                target
-            } else {
-                memchr::memchr(b'\n', &data[target - 1..]).map_or(data.len(), |i| target + i)
-            };
-            bounds.push((start, end));
-            start = end;
+        if let Some(why) = input::check_head(&data[..data.len().min(HEAD_SAMPLE)]) {
+            return Err(refuse(path, why));
         }
+        let bounds = chunk::bounds(data, self.chunk_size);
         let mut windows = bounds.chunks(self.window());
         let mut next = || {
             windows.next().map(|w| {
                 w.iter()
-                    .map(|&(s, e)| (s as u64, &data[s..e]))
+                    .map(|r| (r.start as u64, &data[r.clone()]))
                     .collect::<Vec<_>>()
             })
         };
         let newlines = self.pipeline(&mut next, fold, progress)?;
         let lines = newlines + u64::from(data.last().is_some_and(|&b| b != b'\n'));
-        Ok(InputStats {
-            path: name.to_string(),
-            bytes: len,
+        Ok(Scanned {
+            bytes: data.len() as u64,
             lines,
-            gzip: false,
-            error: None,
+            compression: None,
+            read: data.len() as u64,
+            damage: None,
         })
     }
 
-    fn scan_stream<R: BufRead + Send>(
+    /// Scans a stream: standard input, a file read without a mapping, or any reader (the fuzz
+    /// target's bytes). Compressed streams are decompressed. `path` names it in errors.
+    pub fn scan_reader(
         &self,
-        name: &str,
         path: &Path,
-        mut reader: R,
+        raw: impl Read + Send,
         fold: &mut (dyn FnMut(Chunk) -> bool + Send),
         progress: &(dyn Fn(u64) + Sync),
-    ) -> Result<InputStats> {
-        let head = reader.fill_buf().map_err(|e| Error::io(path, e))?;
-        let gzip = head.starts_with(&[0x1f, 0x8b]);
-        let mut reader: Box<dyn Read + Send> = if gzip {
-            Box::new(flate2::bufread::MultiGzDecoder::new(reader))
-        } else {
-            Box::new(reader)
+    ) -> Result<Scanned> {
+        let read = AtomicU64::new(0);
+        let counted = Counted {
+            inner: raw,
+            count: &read,
+        };
+        let (compression, mut text) = input::text(counted).map_err(|e| Error::io(path, e))?;
+        let (head, error) = input::head(&mut text);
+        if let Some(why) = input::check_head(&head) {
+            return Err(refuse(path, why));
+        }
+        let mut text = Replay {
+            ended: error.is_none() && head.len() < HEAD_SAMPLE,
+            head: io::Cursor::new(head),
+            error,
+            rest: text,
         };
         let mut blocks = BlockReader::new(self.chunk_size.min(STREAM_BLOCK));
         let window = self.window();
-        let mut failed: Option<io::Error> = None;
         let mut next = || {
             let mut batch = Vec::with_capacity(window);
-            while batch.len() < window && failed.is_none() {
-                match blocks.next(&mut reader) {
-                    Ok(Some(block)) => batch.push(block),
-                    Ok(None) => break,
-                    Err(e) => failed = Some(e),
+            while batch.len() < window {
+                match blocks.next(&mut text) {
+                    Some(block) => batch.push(block),
+                    None => break,
                 }
             }
             (!batch.is_empty()).then_some(batch)
         };
-        let newlines = self.pipeline(&mut next, fold, progress)?;
-        if let Some(e) = failed {
-            return Err(Error::io(path, e));
-        }
-        let lines = newlines - blocks.synthetic_newlines
-            + u64::from(blocks.last_byte.is_some_and(|b| b != b'\n'));
-        Ok(InputStats {
-            path: name.to_string(),
+        let newlines =
+            self.pipeline(&mut next, fold, &|_| progress(read.load(Ordering::Relaxed)))?;
+        let complete_last_line =
+            blocks.error.is_none() && blocks.last_byte.is_some_and(|b| b != b'\n');
+        let lines = newlines - blocks.synthetic_newlines + u64::from(complete_last_line);
+        Ok(Scanned {
             bytes: blocks.offset,
             lines,
-            gzip,
-            error: None,
+            compression,
+            read: read.load(Ordering::Relaxed),
+            damage: blocks.error.map(|source| Error::Damaged {
+                path: path.to_path_buf(),
+                compression,
+                lines,
+                source,
+            }),
         })
     }
 
@@ -279,7 +345,9 @@ impl ChunkData for Block {
 
 /// Cuts a stream into blocks of whole lines. A line longer than [`MAX_LINE`] is kept only up to
 /// that length, exactly as the classifier reads it from a mapping, so memory stays bounded even
-/// for a gigabyte without a newline.
+/// for a gigabyte without a newline. A read error ends the stream after the last complete line
+/// before it, wherever the blocks happen to be cut: what is folded of a damaged input does not
+/// depend on the block size.
 struct BlockReader {
     size: usize,
     /// Bytes read after the last full line of the previous block.
@@ -290,6 +358,8 @@ struct BlockReader {
     synthetic_newlines: u64,
     last_byte: Option<u8>,
     eof: bool,
+    /// The read error that ended the stream early.
+    error: Option<io::Error>,
 }
 
 impl BlockReader {
@@ -301,32 +371,40 @@ impl BlockReader {
             synthetic_newlines: 0,
             last_byte: None,
             eof: false,
+            error: None,
         }
     }
 
-    fn next(&mut self, reader: &mut dyn Read) -> io::Result<Option<Block>> {
+    fn next(&mut self, reader: &mut dyn Read) -> Option<Block> {
         let mut data = std::mem::take(&mut self.carry);
         let base = self.offset;
         let want = self.size.max(1);
         loop {
             let filled = data.len();
             if !self.eof && filled < want {
-                self.fill(reader, &mut data, want - filled)?;
+                self.fill(reader, &mut data, want - filled);
+            }
+            if self.error.is_some() {
+                // What follows the last newline is a line the damage cut off.
+                data.truncate(memchr::memrchr(b'\n', &data).map_or(0, |i| i + 1));
+                return self.emit(base, data);
             }
             if data.is_empty() {
-                return Ok(None);
+                return None;
             }
             if self.eof && !data.contains(&b'\n') {
-                self.offset = base + data.len() as u64;
-                return Ok(Some(Block { offset: base, data }));
+                return self.emit(base, data);
             }
             if let Some(last_nl) = memchr::memrchr(b'\n', &data) {
                 self.carry = data.split_off(last_nl + 1);
-                self.offset = base + data.len() as u64;
-                return Ok(Some(Block { offset: base, data }));
+                return self.emit(base, data);
             }
             if data.len() > MAX_LINE {
-                let (skipped, found_newline) = self.skip_line(reader)?;
+                let (skipped, found_newline) = self.skip_line(reader);
+                if !found_newline && self.error.is_some() {
+                    // The damage cut the long line: it is not a complete line.
+                    return None;
+                }
                 self.offset = base + data.len() as u64 + skipped;
                 data.truncate(MAX_LINE);
                 // The newline that ends the kept head stands for the real one skipped; with none
@@ -335,65 +413,58 @@ impl BlockReader {
                 if !found_newline {
                     self.synthetic_newlines += 1;
                 }
-                return Ok(Some(Block { offset: base, data }));
+                return Some(Block { offset: base, data });
             }
             // A line longer than a block: read on until its end.
-            self.fill(reader, &mut data, want.min(MAX_LINE))?;
+            self.fill(reader, &mut data, want.min(MAX_LINE));
         }
     }
 
-    /// Appends up to `more` bytes to `data`, noting the end of the stream. `read_to_end` on a
-    /// `Take` fills spare capacity without zeroing it first.
-    fn fill(&mut self, reader: &mut dyn Read, data: &mut Vec<u8>, more: usize) -> io::Result<()> {
+    fn emit(&mut self, base: u64, data: Vec<u8>) -> Option<Block> {
+        if data.is_empty() {
+            return None;
+        }
+        self.offset = base + data.len() as u64;
+        Some(Block { offset: base, data })
+    }
+
+    /// Appends up to `more` bytes to `data`, noting the end of the stream or the error that ended
+    /// it. `read_to_end` on a `Take` fills spare capacity without zeroing it first, and keeps
+    /// what it read before an error.
+    fn fill(&mut self, reader: &mut dyn Read, data: &mut Vec<u8>, more: usize) {
         let filled = data.len();
         data.reserve(more);
-        let n = reader.take(more as u64).read_to_end(data)?;
+        let result = reader.take(more as u64).read_to_end(data);
         if let Some(&b) = data[filled..].last() {
             self.last_byte = Some(b);
         }
-        if n < more {
-            self.eof = true;
+        match result {
+            Ok(n) if n < more => self.eof = true,
+            Ok(_) => {}
+            Err(e) => {
+                self.eof = true;
+                self.error = Some(e);
+            }
         }
-        Ok(())
     }
 
     /// Discards the rest of an overlong line, up to and including its newline, keeping what follows
     /// for the next block. Returns the bytes consumed and whether a newline ended the line.
-    fn skip_line(&mut self, reader: &mut dyn Read) -> io::Result<(u64, bool)> {
-        let mut buf = vec![0u8; 1 << 16];
+    fn skip_line(&mut self, reader: &mut dyn Read) -> (u64, bool) {
+        const PIECE: usize = 1 << 16;
+        let mut buf = Vec::with_capacity(PIECE);
         let mut consumed = 0u64;
         loop {
-            let n = read_full(reader, &mut buf)?;
-            if n == 0 {
-                self.eof = true;
-                return Ok((consumed, false));
+            buf.clear();
+            self.fill(reader, &mut buf, PIECE);
+            if let Some(i) = memchr::memchr(b'\n', &buf) {
+                self.carry.extend_from_slice(&buf[i + 1..]);
+                return (consumed + i as u64 + 1, true);
             }
-            self.last_byte = Some(buf[n - 1]);
-            if n < buf.len() {
-                self.eof = true;
-            }
-            if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
-                self.carry.extend_from_slice(&buf[i + 1..n]);
-                return Ok((consumed + i as u64 + 1, true));
-            }
-            consumed += n as u64;
+            consumed += buf.len() as u64;
             if self.eof {
-                return Ok((consumed, false));
+                return (consumed, false);
             }
         }
     }
-}
-
-/// Reads until `buf` is full or the stream ends; retries on EINTR.
-fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match reader.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }

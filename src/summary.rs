@@ -18,7 +18,12 @@ use crate::triage::Report;
 /// Rows listed per action before the rest are summed up; the manifest has them all.
 const ROWS_PER_ACTION: usize = 20;
 
-pub fn write_summary(p: &mut Painter, inputs: &[InputStats], report: &Report) -> io::Result<()> {
+pub fn write_summary(
+    p: &mut Painter,
+    inputs: &[InputStats],
+    report: &Report,
+    calendar: &Calendar,
+) -> io::Result<()> {
     let s = &report.summary;
     let plain = Style::new();
     let bold = Style::new().bold();
@@ -117,13 +122,21 @@ pub fn write_summary(p: &mut Painter, inputs: &[InputStats], report: &Report) ->
             }
             p.line(&[(plain, &text)])?;
         }
-        if run.not_started > 0 && run.planned.is_none() {
-            let text = format!("     {} dates never started", run.not_started);
-            p.line(&[(Cell::NotStarted.style(), &text)])?;
+        if run.not_started > 0 {
+            let text = format!(
+                "     {} DATE{} NEVER STARTED: the run crashed before reaching {}",
+                run.not_started,
+                if run.not_started == 1 { "" } else { "S" },
+                if run.planned.is_some() {
+                    "them (retry rows with reason not_started)"
+                } else {
+                    "them, and the log does not name them: re-run the script"
+                }
+            );
+            p.line(&[(Cell::Failed(Category::ProcessingError).style(), &text)])?;
         }
     }
 
-    let calendar = Calendar::new(report);
     if !calendar.is_empty() {
         p.blank()?;
         calendar.write_terminal(p)?;
@@ -136,6 +149,19 @@ pub fn write_summary(p: &mut Painter, inputs: &[InputStats], report: &Report) ->
         plural(s.retries)
     );
     p.line(&[(bold, &head)])?;
+    let unnamed: u64 = report
+        .runs
+        .iter()
+        .filter(|r| r.planned.is_none())
+        .map(|r| u64::from(r.not_started))
+        .sum();
+    if unnamed > 0 {
+        let text = format!(
+            "  and {unnamed} date{} never started that no row can name: re-run the backfill script",
+            plural(unnamed)
+        );
+        p.line(&[(Cell::NotStarted.style(), &text)])?;
+    }
     for category in Category::ALL {
         let rows: Vec<_> = report
             .retries
@@ -165,6 +191,10 @@ pub fn write_summary(p: &mut Painter, inputs: &[InputStats], report: &Report) ->
                         Cell::Gap.style(),
                     )
                 }
+                Reason::Failed if r.silent => (
+                    " (silent: a success line hid it)".to_string(),
+                    Cell::Failed(Category::ProcessingError).style(),
+                ),
                 Reason::Failed if r.failures > 1 => {
                     (format!(" (failed {} times)", r.failures), plain)
                 }

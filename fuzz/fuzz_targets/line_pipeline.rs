@@ -3,9 +3,14 @@
 //!
 //! * the prefilter: `scan_chunk` reports exactly the lines `classify` reports when it reads each
 //!   line alone, and `keep_mentions = false` drops exactly the mention-only events;
-//! * chunk invariance: cutting the log into chunks at newline boundaries (as `scan_mapped` does,
-//!   with a chunk size of 1..=64 bytes taken from the first input byte), scanning each chunk and
-//!   rebasing lines/offsets (as `run_scan` does) gives exactly the single-chunk event list;
+//! * chunk invariance: cutting the log into chunks with the scanner's own `chunk::bounds` (a
+//!   chunk size of 1..=64 bytes taken from the first input byte), scanning each chunk and
+//!   renumbering its events with `chunk::Rebase` (as `run_scan` does) gives exactly the
+//!   single-chunk event list;
+//! * the stream reader (`Scanner::scan_reader`, what stdin and compressed files go through) gives
+//!   the same events; so does the log compressed in gzip, xz, zstd or bzip2 (picked by the second
+//!   byte); cut short (where the third byte says), it reports the damage and gives exactly the
+//!   events of the complete lines before the cut;
 //! * every event sits at the start of the line it numbers, in increasing order;
 //! * event text is clean (no control characters) and bounded (`MAX_TEXT` + `TRUNCATED`);
 //! * mentions do not change the fold: the manifest is byte-identical with or without them;
@@ -19,14 +24,18 @@
 #[path = "../common.rs"]
 mod common;
 use common::skipped;
-use std::sync::OnceLock;
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Mutex, OnceLock};
 
+use backfill_triage::chunk;
 use backfill_triage::classify::{Classifier, Event, Signal, MAX_LINE};
 use backfill_triage::config::DEFAULT_PROCESSORS;
 use backfill_triage::extract::{MAX_TEXT, TRUNCATED};
+use backfill_triage::manifest::{InputStats, Reason, Retry};
 use backfill_triage::rules::Category;
-use backfill_triage::scan::InputStats;
-use backfill_triage::triage::{Reason, Report, Triage};
+use backfill_triage::scan::{Chunk, Scanned, Scanner};
+use backfill_triage::triage::{Report, Triage};
 use backfill_triage::{output, summary};
 use libfuzzer_sys::fuzz_target;
 
@@ -41,43 +50,141 @@ fn classifier() -> &'static Classifier {
     })
 }
 
-/// Chunk bounds exactly as `Scanner::scan_mapped` cuts a mapped file: aim at `start + size`, then
-/// run on to just after the next newline.
-fn chunk_bounds(data: &[u8], size: usize) -> Vec<(usize, usize)> {
-    let mut bounds = Vec::new();
-    let mut start = 0;
-    while start < data.len() {
-        let target = (start + size).min(data.len());
-        let end = if target == data.len() {
-            target
-        } else {
-            memchr_nl(&data[target - 1..]).map_or(data.len(), |i| target + i)
-        };
-        bounds.push((start, end));
-        start = end;
-    }
-    bounds
-}
-
 fn memchr_nl(s: &[u8]) -> Option<usize> {
     s.iter().position(|&b| b == b'\n')
 }
 
-/// Scans `data` cut into chunks of about `size` bytes and rebases every event onto the whole
-/// input, as `run_scan`'s fold does. Returns the events and the total newline count.
+/// Scans `data` cut into chunks of about `size` bytes and renumbers every event onto the whole
+/// input, with the scanner's own cutting and renumbering. Returns the events and the total newline
+/// count.
 fn scan_chunked(c: &Classifier, data: &[u8], size: usize, keep: bool) -> (Vec<Event>, u64) {
     let mut events = Vec::new();
-    let mut base_line = 0u64;
-    for (start, end) in chunk_bounds(data, size) {
-        let chunk = c.scan_chunk(&data[start..end], keep);
-        for mut event in chunk.events {
-            event.line += base_line;
-            event.offset += start as u64;
-            events.push(event);
-        }
-        base_line += chunk.newlines;
+    let mut rebase = chunk::Rebase::default();
+    let mut newlines = 0;
+    for range in chunk::bounds(data, size) {
+        let mut chunk = c.scan_chunk(&data[range.clone()], keep);
+        rebase.next_chunk(range.start as u64, &mut chunk);
+        newlines += chunk.newlines;
+        events.extend(chunk.events);
     }
-    (events, base_line)
+    (events, newlines)
+}
+
+/// `data` read as a stream (as stdin and compressed files are) in blocks of `size` bytes: the
+/// outcome and the events, renumbered as `run_scan` does.
+fn scan_stream(data: &[u8], size: usize) -> Result<(Scanned, Vec<Event>), String> {
+    static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("a pool")
+    });
+    let scanner = Scanner {
+        classifier: classifier(),
+        pool,
+        chunk_size: size,
+        mmap: false,
+        keep_mentions: true,
+    };
+    let events = Mutex::new(Vec::new());
+    let mut rebase = chunk::Rebase::default();
+    let mut fold = |mut chunk: Chunk| {
+        rebase.next_chunk(chunk.offset, &mut chunk.events);
+        events.lock().unwrap().extend(chunk.events.events);
+        true
+    };
+    let scanned = scanner
+        .scan_reader(Path::new(FILE), data, &mut fold, &|_| {})
+        .map_err(|e| e.to_string())?;
+    Ok((scanned, events.into_inner().unwrap()))
+}
+
+/// `data` compressed in one of the four formats the scanner reads.
+fn compress(format: u8, data: &[u8]) -> (&'static str, Vec<u8>) {
+    match format % 4 {
+        0 => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(data).unwrap();
+            ("gzip", e.finish().unwrap())
+        }
+        1 => {
+            let mut e = xz2::write::XzEncoder::new(Vec::new(), 0);
+            e.write_all(data).unwrap();
+            ("xz", e.finish().unwrap())
+        }
+        2 => ("zstd", zstd::encode_all(data, 1).unwrap()),
+        _ => {
+            let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+            e.write_all(data).unwrap();
+            ("bzip2", e.finish().unwrap())
+        }
+    }
+}
+
+/// The stream reader and the decompressors against the one-chunk scan: the same events for the
+/// whole input, and for a damaged one exactly those of its complete lines before the damage.
+fn check_streams(data: &[u8], size: usize, whole: &[Event], lines: u64) {
+    let Ok((plain, events)) = scan_stream(data, size) else {
+        // Refused by the head check (binary, a manifest) or read as compressed: nothing to compare.
+        return;
+    };
+    if plain.compression.is_some() {
+        return;
+    }
+    assert!(plain.damage.is_none(), "{:?}", plain.damage);
+    assert_eq!(
+        (plain.bytes, plain.lines),
+        (data.len() as u64, lines),
+        "stream counts"
+    );
+    assert!(
+        events == whole,
+        "the stream reader's events differ from one chunk's"
+    );
+
+    let (name, packed) = compress(data.get(1).copied().unwrap_or(0), data);
+    let (scanned, events) = scan_stream(&packed, size).expect("compressed text is read");
+    assert_eq!(scanned.compression.map(|c| c.as_str()), Some(name));
+    assert!(scanned.damage.is_none(), "{name}: {:?}", scanned.damage);
+    assert_eq!(
+        (scanned.bytes, scanned.lines),
+        (plain.bytes, plain.lines),
+        "{name} counts"
+    );
+    assert!(
+        events == whole,
+        "{name}: events differ from the plain text's"
+    );
+
+    let cut = packed.len() * usize::from(data.get(2).copied().unwrap_or(0)) / 256;
+    let Ok((damaged, events)) = scan_stream(&packed[..cut], size) else {
+        // The head sample of a shorter text may be refused where the whole one was not.
+        return;
+    };
+    let read = usize::try_from(damaged.bytes).unwrap();
+    assert!(
+        read <= data.len(),
+        "{name} cut at {cut}: read past the text"
+    );
+    assert!(
+        read == 0 || data[read - 1] == b'\n',
+        "{name} cut at {cut}: a partial line was read"
+    );
+    assert_eq!(
+        damaged.lines,
+        data[..read].iter().filter(|&&b| b == b'\n').count() as u64,
+        "{name} cut at {cut}: line count"
+    );
+    let expected: Vec<Event> = whole
+        .iter()
+        .filter(|e| (e.offset as usize) < read)
+        .cloned()
+        .collect();
+    assert!(
+        events == expected,
+        "{name} cut at {cut}: events are not those of the complete lines before the damage"
+    );
 }
 
 /// The events `classify` gives for every line of `data` read on its own: what `scan_chunk`, with
@@ -188,7 +295,7 @@ fn check_report(report: &Report, inputs: &[InputStats]) {
     assert_eq!(s.retries, report.retries.len() as u64);
     assert_eq!(s.by_category.values().sum::<u64>(), s.retries);
     assert_eq!(s.by_processor.values().sum::<u64>(), s.retries);
-    let order = |r: &backfill_triage::triage::Retry| {
+    let order = |r: &Retry| {
         (
             r.date,
             DEFAULT_PROCESSORS
@@ -207,8 +314,11 @@ fn check_report(report: &Report, inputs: &[InputStats]) {
         assert_eq!(r.action, r.category.action());
         match r.reason {
             Reason::Failed => assert!(r.failures >= 1),
-            Reason::Interrupted => assert_eq!(r.category, Category::ScriptInfrastructure),
+            Reason::Interrupted | Reason::NotStarted => {
+                assert_eq!(r.category, Category::ScriptInfrastructure)
+            }
             Reason::Gap => assert_eq!(r.category, Category::DefensiveCheck),
+            Reason::Missing => {}
         }
         assert!(
             !r.error.contains(['\n', '\r', '\t']),
@@ -217,7 +327,7 @@ fn check_report(report: &Report, inputs: &[InputStats]) {
         );
     }
 
-    let _json = output::manifest_json(inputs, report);
+    let _json = output::manifest_json(&output::manifest(inputs, report));
 
     let mut tsv = Vec::new();
     output::write_rows(&mut tsv, &report.retries, b'\t').expect("tsv to a Vec");
@@ -247,7 +357,17 @@ fn check_report(report: &Report, inputs: &[InputStats]) {
     );
 
     let mut text = Vec::new();
-    summary::write_summary(&mut text, inputs, report).expect("summary to a Vec");
+    let calendar = backfill_triage::calendar::Calendar::new(
+        &report.processors,
+        &report.pairs,
+        &report.retries,
+    );
+    let mut painter = backfill_triage::term::Painter {
+        out: &mut text,
+        color: false,
+        width: backfill_triage::term::DEFAULT_WIDTH,
+    };
+    summary::write_summary(&mut painter, inputs, report, &calendar).expect("summary to a Vec");
     let text = std::str::from_utf8(&text).expect("summary is UTF-8");
     assert!(
         !text.chars().any(|c| c != '\n' && c.is_control()),
@@ -308,11 +428,16 @@ fuzz_target!(|data: &[u8]| {
 
     // (b) the fold and every writer, on the events every format but `events` folds.
     let lines = whole.newlines + u64::from(data.last().is_some_and(|&b| b != b'\n'));
+
+    // (d) the stream reader and the decompressors.
+    check_streams(data, size, &whole.events, lines);
+
     let inputs = [InputStats {
         path: FILE.to_string(),
         bytes: data.len() as u64,
         lines,
-        gzip: false,
+        compression: None,
+        recognised: true,
         error: None,
     }];
     let report = fold(c, &lean.events, lines);
@@ -323,8 +448,8 @@ fuzz_target!(|data: &[u8]| {
     if !skipped("prefilter") {
         let with_mentions = fold(c, &whole.events, lines);
         assert!(
-            output::manifest_json(&inputs, &report)
-                == output::manifest_json(&inputs, &with_mentions),
+            output::manifest_json(&output::manifest(&inputs, &report))
+                == output::manifest_json(&output::manifest(&inputs, &with_mentions)),
             "mention events changed the manifest"
         );
     }

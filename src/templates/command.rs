@@ -10,6 +10,7 @@ use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
 use crate::calendar::Cell;
+use crate::chunk::Rebase;
 use crate::config::{Config, TemplateFormat};
 use crate::error::{Error, Result};
 use crate::scan::{Chunk, Scanner};
@@ -22,8 +23,10 @@ use super::{Template, Templates};
 /// Example lines kept per template.
 const EXAMPLES: usize = 3;
 
-/// Runs `templates` over the config's inputs and prints the result to `stdout`.
-pub fn run(config: &Config, stdout: &mut dyn Write) -> Result<()> {
+/// Runs `templates` over the config's inputs and prints the result to `stdout`; with
+/// `--keep-going`, inputs skipped or cut short by damage are named on `stderr`. Returns how many
+/// were.
+pub fn run(config: &Config, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<usize> {
     let classifier = crate::load_classifier(config)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)
@@ -40,11 +43,13 @@ pub fn run(config: &Config, stdout: &mut dyn Write) -> Result<()> {
     let mut templates = Templates::new(options.max_templates, EXAMPLES);
     let mut files: Vec<String> = Vec::new();
     let mut failure_lines = 0u64;
+    let mut failed_inputs = 0;
     for source in &config.inputs {
         let file = files.len() as u32;
         files.push(source.name());
-        let mut base_line = 0u64;
-        let mut fold = |chunk: Chunk| -> bool {
+        let mut rebase = Rebase::default();
+        let mut fold = |mut chunk: Chunk| -> bool {
+            rebase.next_chunk(chunk.offset, &mut chunk.events);
             for event in chunk.events.events {
                 if !event.failure {
                     continue;
@@ -53,19 +58,32 @@ pub fn run(config: &Config, stdout: &mut dyn Write) -> Result<()> {
                 if options.all || event.rule.is_none() {
                     let at = At {
                         file,
-                        line: event.line + base_line,
+                        line: event.line,
                     };
                     templates.add(classifier.category(event.rule), &event.text, at);
                 }
             }
-            base_line += chunk.events.newlines;
             true
         };
-        match scanner.scan(source, &mut fold, &|_| {}) {
-            Ok(_) => {}
+        let problem = match scanner.scan(source, &mut fold, &|_| {}) {
+            Ok(scanned) => scanned.damage,
             Err(e @ Error::Interrupted) => return Err(e),
-            Err(_) if config.keep_going => {}
-            Err(e) => return Err(e),
+            Err(e) => Some(e),
+        };
+        match problem {
+            Some(e) if config.keep_going => {
+                failed_inputs += 1;
+                let _ = writeln!(
+                    stderr,
+                    "backfill-triage: {}",
+                    crate::terminal_safe(&e.to_string())
+                );
+            }
+            Some(e) => return Err(e),
+            None => {}
+        }
+        if crate::scan::INTERRUPTED.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::Interrupted);
         }
     }
     let place = |at: At| format!("{}:{}", file_name(&files, at), at.line);
@@ -112,7 +130,7 @@ pub fn run(config: &Config, stdout: &mut dyn Write) -> Result<()> {
     };
     match written.and_then(|()| stdout.flush()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", e)),
-        _ => Ok(()),
+        _ => Ok(failed_inputs),
     }
 }
 

@@ -141,3 +141,42 @@ pub fn assert_golden(golden: &Path, actual: &str, run: &Run) {
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
+
+/// Marks a test that cannot run on this machine (no `setpriv`, no `/dev/full`, no `/proc`): such
+/// tests end in `_or_skipped`, and this line goes straight to stderr, past the test harness's
+/// capture, so that a skip shows in every `cargo test` log. With `BACKFILL_TRIAGE_NO_SKIP=1`, a
+/// skip fails the test instead.
+pub fn skipped(test: &str, reason: &str) {
+    use std::io::Write;
+    if std::env::var_os("BACKFILL_TRIAGE_NO_SKIP").is_some() {
+        panic!("{test} cannot run here ({reason}) and BACKFILL_TRIAGE_NO_SKIP is set");
+    }
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {reason}");
+}
+
+/// The compressed formats the scanner reads, by name.
+pub const COMPRESSIONS: [&str; 4] = ["gzip", "xz", "zstd", "bzip2"];
+
+/// `bytes` compressed in `format` (one of [`COMPRESSIONS`]).
+pub fn compress(format: &str, bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    match format {
+        "gzip" => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(bytes).unwrap();
+            e.finish().unwrap()
+        }
+        "xz" => {
+            let mut e = xz2::write::XzEncoder::new(Vec::new(), 1);
+            e.write_all(bytes).unwrap();
+            e.finish().unwrap()
+        }
+        "zstd" => zstd::encode_all(bytes, 1).unwrap(),
+        "bzip2" => {
+            let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+            e.write_all(bytes).unwrap();
+            e.finish().unwrap()
+        }
+        other => panic!("unknown format {other}"),
+    }
+}

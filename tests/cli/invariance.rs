@@ -1,17 +1,19 @@
 //! The manifest depends on the input alone: not on thread count, chunk size, mmap or streaming,
-//! file or stdin, plain or gzip. Property tests cut random logs into chunks small enough to split
-//! every attempt.
+//! file or stdin, plain or compressed, nor, for a damaged compressed input, on where the blocks
+//! happened to be cut. Property tests cut random logs into chunks small enough to split every
+//! attempt.
 
-use std::io::Write;
+use std::io::Read;
 use std::path::Path;
 
 use backfill_triage::config::{Config, Format};
 use backfill_triage::scan::Source;
 use proptest::prelude::*;
 
-use crate::helpers::{assert_text, root, run, tempdir};
+use crate::helpers::{assert_text, compress, root, run, tempdir, COMPRESSIONS};
 
-fn manifest(path: &Path, threads: usize, chunk_size: usize, mmap: bool) -> String {
+/// The manifest of one scan through the library, or its error (the same at every setting too).
+fn manifest(path: &Path, threads: usize, chunk_size: usize, mmap: bool) -> Result<String, String> {
     let config = Config {
         inputs: vec![Source::Path(path.to_path_buf())],
         format: Format::Json,
@@ -21,8 +23,9 @@ fn manifest(path: &Path, threads: usize, chunk_size: usize, mmap: bool) -> Strin
         ..Config::default()
     };
     let mut out = Vec::new();
-    backfill_triage::run_scan(&config, &mut out).expect("scan succeeds");
-    String::from_utf8(out).expect("the manifest is UTF-8")
+    backfill_triage::run_scan(&config, &mut out, &mut std::io::sink())
+        .map(|_| String::from_utf8(out).expect("the manifest is UTF-8"))
+        .map_err(|e| e.to_string())
 }
 
 /// Every line of every fixture log, plus lines that test the reader's edges.
@@ -75,20 +78,23 @@ proptest! {
         let dir = tempdir();
         let path = dir.path().join("random.log");
         std::fs::write(&path, &log).unwrap();
-        let reference = manifest(&path, 1, 1 << 30, true);
-        prop_assert_eq!(&reference, &manifest(&path, threads, chunk_size, true));
-        prop_assert_eq!(&reference, &manifest(&path, threads, chunk_size, false));
+        let reference = manifest(&path, 1, 1 << 30, true).expect("a log made of log lines scans");
+        prop_assert_eq!(&reference, &manifest(&path, threads, chunk_size, true).unwrap());
+        prop_assert_eq!(&reference, &manifest(&path, threads, chunk_size, false).unwrap());
     }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
-    /// Any bytes at all (newline-rich, so chunks cut lines): no panic, and the same manifest
-    /// whatever the chunking, threads and reader.
+    /// Any bytes at all (newline-rich, so chunks cut lines; mostly printable, so that most pass
+    /// the text check): no panic, and the same manifest, or the same refusal, whatever the
+    /// chunking, threads and reader.
     #[test]
     fn any_bytes_scan_without_panic_and_invariantly(
-        bytes in prop::collection::vec(prop_oneof![3 => any::<u8>(), 1 => Just(b'\n'), 1 => Just(b'-')], 0..3000),
+        bytes in prop::collection::vec(prop_oneof![
+            3 => any::<u8>(), 12 => 0x20u8..0x7f, 2 => Just(b'\n'), 1 => Just(b'-')
+        ], 0..3000),
         chunk_size in 1usize..64,
         threads in 1usize..4,
     ) {
@@ -96,7 +102,12 @@ proptest! {
         let path = dir.path().join("bytes.log");
         std::fs::write(&path, &bytes).unwrap();
         let reference = manifest(&path, 1, 1 << 30, true);
-        serde_json::from_str::<serde_json::Value>(&reference).expect("valid JSON");
+        match &reference {
+            Ok(json) => {
+                serde_json::from_str::<serde_json::Value>(json).expect("valid JSON");
+            }
+            Err(e) => prop_assert!(e.ends_with("not a text log: its first bytes are mostly binary"), "{}", e),
+        }
         prop_assert_eq!(&reference, &manifest(&path, threads, chunk_size, true));
         prop_assert_eq!(&reference, &manifest(&path, threads, chunk_size, false));
     }
@@ -133,42 +144,26 @@ fn thread_counts_and_tiny_chunks_give_identical_manifests() {
 }
 
 #[test]
-fn stdin_plain_file_and_gzip_give_the_same_manifest() {
+fn stdin_plain_file_and_every_compression_give_the_same_manifest() {
     let dir = tempdir();
     for name in ["sample", "multi_run", "scenario1_crash"] {
-        let log = root().join(format!("fixtures/{name}.log"));
-        let bytes = std::fs::read(&log).unwrap();
+        let bytes = std::fs::read(root().join(format!("fixtures/{name}.log"))).unwrap();
         let copy = dir.path().join(format!("{name}.log"));
         std::fs::write(&copy, &bytes).unwrap();
-        // Rotated logs are often gzip without a .gz name: detection is by content.
-        let gz = dir.path().join(format!("{name}.rotated"));
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        enc.write_all(&bytes).unwrap();
-        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
-
         let from_file = run(&["scan", copy.to_str().unwrap(), "-f", "json"], None).success();
         let from_stdin = run(
             &["scan", "-", "-f", "json", "--chunk-size", "100"],
             Some(&bytes),
         )
         .success();
-        let from_gz = run(
-            &[
-                "scan",
-                gz.to_str().unwrap(),
-                "-f",
-                "json",
-                "--chunk-size",
-                "77",
-            ],
-            None,
-        )
-        .success();
-        // The same manifest but for the input's name and its gzip flag.
+        // The same manifest but for the input's name and its compression.
         let as_stdin = |s: String, path: &Path| {
             let mut v: serde_json::Value =
                 serde_json::from_str(&s.replace(path.to_str().unwrap(), "-")).unwrap();
-            v["inputs"][0].as_object_mut().unwrap().remove("gzip");
+            v["inputs"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("compression");
             serde_json::to_string_pretty(&v).unwrap()
         };
         let expected = as_stdin(from_file.stdout(), &copy);
@@ -178,16 +173,137 @@ fn stdin_plain_file_and_gzip_give_the_same_manifest() {
             &format!("{name}: stdin vs file"),
             Some(&from_stdin),
         );
-        assert_text(
-            &expected,
-            &as_stdin(from_gz.stdout(), &gz),
-            &format!("{name}: gzip vs file"),
-            Some(&from_gz),
-        );
-        assert!(
-            from_gz.stdout().contains("\"gzip\": true"),
-            "{}",
-            from_gz.report()
-        );
+        // Every format on one fixture; each fixture through one format.
+        let formats: &[&str] = if name == "sample" {
+            &COMPRESSIONS
+        } else {
+            &["gzip"]
+        };
+        for &format in formats {
+            // Rotated logs are often compressed without a telling name: detection is by content.
+            let packed = dir.path().join(format!("{name}.{format}.rotated"));
+            std::fs::write(&packed, compress(format, &bytes)).unwrap();
+            let packed_name = packed.to_str().unwrap();
+            for args in [
+                &["scan", packed_name, "-f", "json", "--chunk-size", "77"][..],
+                &["scan", "-", "-f", "json", "-j", "3"],
+            ] {
+                let stdin = (args[1] == "-").then(|| std::fs::read(&packed).unwrap());
+                let from_packed = run(args, stdin.as_deref()).success();
+                assert_text(
+                    &expected,
+                    &as_stdin(from_packed.stdout(), &packed),
+                    &format!("{name}: {format} vs file"),
+                    Some(&from_packed),
+                );
+                assert!(
+                    from_packed
+                        .stdout()
+                        .contains(&format!("\"compression\": \"{format}\"")),
+                    "{}",
+                    from_packed.report()
+                );
+            }
+        }
+    }
+}
+
+/// The complete lines of what the decoder gives before it fails: what a scan of `packed` must
+/// fold, however it reads.
+fn complete_lines_before_damage(format: &str, packed: &[u8]) -> (u64, u64) {
+    let mut decoder: Box<dyn Read> = match format {
+        "gzip" => Box::new(flate2::read::MultiGzDecoder::new(packed)),
+        "xz" => Box::new(xz2::read::XzDecoder::new_multi_decoder(packed)),
+        "zstd" => Box::new(zstd::stream::read::Decoder::new(packed).unwrap()),
+        "bzip2" => Box::new(bzip2::read::MultiBzDecoder::new(packed)),
+        _ => unreachable!(),
+    };
+    let mut text = Vec::new();
+    assert!(
+        decoder.read_to_end(&mut text).is_err(),
+        "{format}: the cut must damage the stream"
+    );
+    let complete = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let lines = text[..complete].iter().filter(|&&b| b == b'\n').count();
+    (complete as u64, lines as u64)
+}
+
+#[test]
+fn a_truncated_compressed_log_gives_the_same_manifest_at_every_chunk_size_and_thread_count() {
+    let dir = tempdir();
+    // Big enough that every format has several blocks and frames to lose.
+    let log = std::fs::read(root().join("fixtures/multi_run.log"))
+        .unwrap()
+        .repeat(12);
+    for format in COMPRESSIONS {
+        let mut packed = Vec::new();
+        // Several members or frames, as rotation tools and `cat a.gz b.gz` make them.
+        for part in log.chunks(log.len() / 3 + 1) {
+            packed.extend(compress(format, part));
+        }
+        // Inside the second and third members (they end near the thirds), and in the last bytes.
+        let len = packed.len();
+        for cut in [len * 2 / 5, len * 7 / 8, len - 1] {
+            let path = dir.path().join(format!("cut-{cut}.{format}"));
+            std::fs::write(&path, &packed[..cut]).unwrap();
+            let p = path.to_str().unwrap();
+            let (bytes, lines) = complete_lines_before_damage(format, &packed[..cut]);
+            let what = format!("{format} cut at {cut} of {len}");
+            let reference =
+                run(&["scan", p, "--keep-going", "-f", "json", "-j", "1"], None).fails_with(3);
+            let v: serde_json::Value = serde_json::from_str(&reference.stdout()).unwrap();
+            let input = &v["inputs"][0];
+            assert_eq!(input["bytes"], bytes, "{what}\n{}", reference.report());
+            assert_eq!(input["lines"], lines, "{what}\n{}", reference.report());
+            assert_eq!(input["compression"], format, "{what}");
+            let error = input["error"].as_str().unwrap();
+            assert!(
+                error.contains(&format!(
+                    "cannot read past line {lines} (damaged {format} data)"
+                )),
+                "{what}: {error}"
+            );
+            // Blocks of one line each on several threads (in process: the same code as the
+            // binary, without a process start).
+            let config = Config {
+                inputs: vec![Source::Path(path.clone())],
+                format: Format::Json,
+                threads: 3,
+                chunk_size: 7,
+                keep_going: true,
+                ..Config::default()
+            };
+            let mut out = Vec::new();
+            let outcome = backfill_triage::run_scan(&config, &mut out, &mut std::io::sink())
+                .expect("keep-going scans");
+            assert_eq!(outcome.failed_inputs, 1);
+            assert_text(
+                &reference.stdout(),
+                &String::from_utf8(out).unwrap(),
+                &format!("{what}: -j 3 --chunk-size 7"),
+                None,
+            );
+            if cut == len - 1 {
+                let stdin = run(
+                    &[
+                        "scan",
+                        "-",
+                        "--keep-going",
+                        "-f",
+                        "json",
+                        "--chunk-size",
+                        "4096",
+                    ],
+                    Some(&packed[..cut]),
+                )
+                .fails_with(3);
+                assert_text(
+                    &reference.stdout().replace(p, "-"),
+                    &stdin.stdout(),
+                    &format!("{what}: stdin"),
+                    Some(&stdin),
+                );
+            }
+        }
     }
 }

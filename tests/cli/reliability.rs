@@ -1,13 +1,16 @@
-//! Bad input, faults and interruptions: the tool never crashes, never writes half a manifest, and
-//! never loses a retry.
+//! Bad input, faults and interruptions: the tool never crashes, never writes half a manifest, never
+//! loses a retry, and never gives an all-clear about input it could not read.
+
+mod inputs;
+mod manifest_file;
+mod signals;
 
 use std::io::{Read, Write};
 use std::process::Stdio;
-use std::time::Duration;
 
-use crate::helpers::{bin, root, run, run_in, tempdir};
+use crate::helpers::{bin, root, run, run_in, skipped, tempdir};
 
-fn one_line_error(run: &crate::helpers::Run, needle: &str) {
+pub fn one_line_error(run: &crate::helpers::Run, needle: &str) {
     let stderr = run.stderr();
     assert_eq!(stderr.lines().count(), 1, "{}", run.report());
     assert!(
@@ -72,7 +75,7 @@ fn a_directory_is_a_one_line_error() {
 }
 
 #[test]
-fn an_unreadable_file_is_a_one_line_error() {
+fn an_unreadable_file_is_a_one_line_error_or_skipped() {
     let dir = tempdir();
     std::fs::set_permissions(
         dir.path(),
@@ -106,8 +109,9 @@ fn an_unreadable_file_is_a_one_line_error() {
                 }
             }
             _ => {
-                eprintln!(
-                    "skipped: running as root and cannot run the binary as another user here"
+                skipped(
+                    "an_unreadable_file_is_a_one_line_error_or_skipped",
+                    "running as root without setpriv to run the binary as another user",
                 );
                 return;
             }
@@ -118,7 +122,7 @@ fn an_unreadable_file_is_a_one_line_error() {
 }
 
 #[test]
-fn keep_going_scans_the_rest_and_records_what_it_skipped() {
+fn keep_going_scans_the_rest_records_what_it_skipped_says_so_and_exits_3() {
     let dir = tempdir();
     let manifest = dir.path().join("m.json");
     let d = dir.path().to_str().unwrap();
@@ -135,7 +139,7 @@ fn keep_going_scans_the_rest_and_records_what_it_skipped() {
         ],
         None,
     )
-    .success();
+    .fails_with(3);
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
     let inputs = v["inputs"].as_array().unwrap();
@@ -149,6 +153,7 @@ fn keep_going_scans_the_rest_and_records_what_it_skipped() {
         run.report()
     );
     assert!(inputs[1].get("error").is_none());
+    assert_eq!(inputs[1]["recognised"], true);
     assert!(inputs[2]["error"]
         .as_str()
         .unwrap()
@@ -157,6 +162,15 @@ fn keep_going_scans_the_rest_and_records_what_it_skipped() {
         v["retries"].as_array().unwrap().len(),
         3,
         "the readable input's retries are all there"
+    );
+    assert_eq!(
+        run.stderr(),
+        format!(
+            "backfill-triage: no/such.log: No such file or directory (os error 2)\n\
+             backfill-triage: {d}: is a directory\n"
+        ),
+        "each skipped input is named on stderr\n{}",
+        run.report()
     );
 }
 
@@ -176,9 +190,13 @@ fn a_manifest_in_a_missing_folder_is_an_error_naming_it() {
 }
 
 #[test]
-fn a_failed_write_is_an_error_and_a_device_is_never_replaced() {
+fn a_failed_write_is_an_error_and_a_device_is_never_replaced_or_skipped() {
     // /dev/full takes no bytes: the write fails loudly, and the device is still a device.
     if !std::path::Path::new("/dev/full").exists() {
+        skipped(
+            "a_failed_write_is_an_error_and_a_device_is_never_replaced_or_skipped",
+            "no /dev/full",
+        );
         return;
     }
     let run = run(
@@ -431,130 +449,5 @@ fn a_closed_stdout_ends_quietly() {
             "{format}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-    }
-}
-
-#[test]
-fn sigint_stops_promptly_without_a_manifest() {
-    let dir = tempdir();
-    let manifest = dir.path().join("m.json");
-    let mut child = bin()
-        .args(["scan", "-", "--manifest", manifest.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    // Keep the scan busy on an endless stdin, then interrupt it.
-    let line = "2025-11-29 10:00:00,000 - INFO - analytics.player_game_summary - Running query\n"
-        .repeat(10_000);
-    let writer = std::thread::spawn(move || while stdin.write_all(line.as_bytes()).is_ok() {});
-    std::thread::sleep(Duration::from_millis(500));
-    // SAFETY: sending a signal to our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let started = std::time::Instant::now();
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "stopped promptly"
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "backfill-triage: interrupted; no manifest was written\n"
-    );
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        0,
-        "no manifest, no temp file"
-    );
-}
-
-#[test]
-fn a_growing_log_is_read_up_to_its_size_at_open() {
-    let dir = tempdir();
-    let path = dir.path().join("growing.log");
-    let chunk = std::fs::read(root().join("fixtures/sample.log")).unwrap();
-    std::fs::write(&path, chunk.repeat(200)).unwrap();
-    let writer_path = path.clone();
-    let appender = std::thread::spawn(move || {
-        let mut f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(writer_path)
-            .unwrap();
-        for _ in 0..200 {
-            f.write_all(&chunk).unwrap();
-        }
-    });
-    let run = run(
-        &[
-            "scan",
-            path.to_str().unwrap(),
-            "-f",
-            "json",
-            "--chunk-size",
-            "65536",
-        ],
-        None,
-    )
-    .success();
-    appender.join().unwrap();
-    let v: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
-    let bytes = v["inputs"][0]["bytes"].as_u64().unwrap() as usize;
-    let lines = v["inputs"][0]["lines"].as_u64().unwrap() as usize;
-    let now = std::fs::read(&path).unwrap();
-    assert_eq!(
-        lines,
-        now[..bytes].iter().filter(|&&b| b == b'\n').count() + usize::from(now[bytes - 1] != b'\n')
-    );
-}
-
-#[test]
-fn a_file_truncated_while_mapped_is_reported_not_a_crash() {
-    let dir = tempdir();
-    let path = dir.path().join("rotating.log");
-    let line = "2025-11-29 10:00:00,000 - ERROR - analytics.player_game_summary - Query timeout: exceeded 180 seconds\n";
-    let body = line.repeat(400_000);
-    for _ in 0..3 {
-        std::fs::write(&path, &body).unwrap();
-        let child = bin()
-            .args([
-                "scan",
-                path.to_str().unwrap(),
-                "-j",
-                "1",
-                "--chunk-size",
-                "65536",
-                "-f",
-                "events",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(30));
-        // copytruncate: the file shrinks to nothing under the mapping.
-        std::fs::OpenOptions::new()
-            .write(true)
-            .truncate(true)
-            .open(&path)
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        match out.status.code() {
-            Some(0) => assert!(stderr.is_empty(), "{stderr}"),
-            Some(2) => assert!(
-                stderr.contains("rotating.log: the file shrank while it was being read"),
-                "{stderr}"
-            ),
-            other => panic!("killed or unexpected exit {other:?}: {stderr}"),
-        }
     }
 }

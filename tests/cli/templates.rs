@@ -145,3 +145,44 @@ fn the_template_limit_bounds_what_is_kept_and_counts_the_rest() {
         run.report()
     );
 }
+
+#[test]
+fn compressed_and_missing_inputs() {
+    let dir = tempdir();
+    let gz = dir.path().join("unknown.log.gz");
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
+    std::io::Write::write_all(
+        &mut encoder,
+        &std::fs::read(crate::helpers::root().join(LOG)).unwrap(),
+    )
+    .unwrap();
+    encoder.finish().unwrap();
+    let plain = run(&["templates", LOG], None).success();
+    let packed = run(&["templates", gz.to_str().unwrap()], None).success();
+    assert_eq!(
+        packed.stdout().replace(gz.to_str().unwrap(), LOG),
+        plain.stdout(),
+        "{}",
+        packed.report()
+    );
+    let missing = run(&["templates", "no-such.log", LOG], None).fails_with(2);
+    assert!(
+        missing.stderr().contains("no-such.log"),
+        "{}",
+        missing.report()
+    );
+    let skipped = run(&["templates", "no-such.log", LOG, "--keep-going"], None).fails_with(3);
+    assert!(
+        skipped.stderr().contains("no-such.log"),
+        "{}",
+        skipped.report()
+    );
+    assert!(
+        skipped.stdout().starts_with("3 templates"),
+        "{}",
+        skipped.report()
+    );
+}
