@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub use crate::completeness::ExpectedDates;
 pub use crate::processors::DEFAULT_PROCESSORS;
 use crate::scan::Source;
 
@@ -36,6 +37,10 @@ pub struct Config {
     pub mmap: bool,
     pub keep_going: bool,
     pub progress: bool,
+    /// The dates that should have succeeded (`--expected-dates`): missing pairs become rows.
+    pub expected_dates: Option<ExpectedDates>,
+    /// An export of `processor_run_history` folded in with the logs (`--run-history`).
+    pub run_history: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -51,6 +56,8 @@ impl Default for Config {
             mmap: true,
             keep_going: false,
             progress: false,
+            expected_dates: None,
+            run_history: None,
         }
     }
 }

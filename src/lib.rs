@@ -6,10 +6,12 @@
 
 pub mod category;
 pub mod classify;
+pub mod completeness;
 pub mod config;
 pub mod date;
 pub mod error;
 pub mod extract;
+pub mod history;
 pub mod manifest;
 mod mapped;
 pub mod output;
@@ -80,6 +82,8 @@ pub fn check_rules(classifier: &Classifier) -> Vec<String> {
 /// still written.
 pub fn run_scan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<()> {
     let classifier = load_classifier(config)?;
+    // Read before the logs: a bad schedule or history file fails at once, not after a long scan.
+    let completeness = completeness::load(config, classifier.processors())?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)
         .build()
@@ -142,7 +146,7 @@ pub fn run_scan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<()> 
         }
     }
     bar.finish_and_clear();
-    let report = triage.finish();
+    let report = triage.finish_with(completeness.as_ref());
     let json = (config.manifest.is_some() || config.format == Format::Json)
         .then(|| output::manifest_json(&output::manifest(&inputs, &report)));
     if let (Some(path), Some(json)) = (&config.manifest, &json) {

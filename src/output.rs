@@ -27,6 +27,7 @@ pub fn manifest(inputs: &[InputStats], report: &Report) -> Manifest {
             .collect(),
         unattributed: report.unattributed.clone(),
         succeeded: report.succeeded.clone(),
+        completeness: report.completeness.clone(),
     }
 }
 
