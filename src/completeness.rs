@@ -296,8 +296,7 @@ pub(crate) fn merge(
                 };
                 let error = if seen {
                     format!(
-                        "expected date never run for {}: {sources} shows it on this date (other processors ran it)",
-                        names.name(p)
+                        "expected date, but this processor never ran it: {sources} of it on this date (other processors ran the date)"
                     )
                 } else {
                     format!("expected date never attempted: {sources} mentions it")

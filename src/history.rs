@@ -8,7 +8,6 @@
 //! required column or a bad value is an error naming the file, the line and the column. Quoted
 //! fields may hold commas and newlines (tracebacks in `error_message`).
 
-use std::fs::File;
 use std::path::Path;
 
 use crate::date::{Date, Timestamp};
@@ -57,10 +56,15 @@ pub struct History {
     pub ignored_names: Vec<String>,
 }
 
-/// A header-and-rows CSV file read record by record with the line each record starts on.
+/// A header-and-rows CSV file read record by record with the line each record starts on. The
+/// file is read whole (a 100,000-row export is a few MB); lines are counted from the bytes, so
+/// comments, blank lines, CRLF and quoted newlines never shift them.
 pub(crate) struct CsvFile {
     pub name: String,
-    reader: csv::Reader<File>,
+    reader: csv::Reader<std::io::Cursor<Vec<u8>>>,
+    /// Byte offsets of every `\n`.
+    newlines: Vec<u64>,
+    comment: Option<u8>,
 }
 
 impl CsvFile {
@@ -71,17 +75,48 @@ impl CsvFile {
                 path: path.to_path_buf(),
             });
         }
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let newlines = memchr::memchr_iter(b'\n', &bytes)
+            .map(|i| i as u64)
+            .collect();
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .trim(csv::Trim::All)
             .comment(comment)
-            .from_reader(file);
+            .from_reader(std::io::Cursor::new(bytes));
         Ok(CsvFile {
             name: path.display().to_string(),
             reader,
+            newlines,
+            comment,
         })
+    }
+
+    /// The 1-based line of a byte offset.
+    fn line_at(&self, byte: u64) -> u64 {
+        self.newlines.partition_point(|&n| n < byte) as u64 + 1
+    }
+
+    /// The line a record starts on. The reader's position is where it began reading, before
+    /// the blank and comment lines it skipped.
+    fn record_line(&self, byte: u64) -> u64 {
+        let bytes = self.reader.get_ref().get_ref();
+        let mut line = self.line_at(byte);
+        let mut at = byte as usize;
+        while at < bytes.len() {
+            let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+            let text = &bytes[at..end];
+            let skipped = text.is_empty()
+                || text == b"\r"
+                || self.comment.is_some_and(|c| text.first() == Some(&c));
+            if !skipped || end == bytes.len() {
+                break;
+            }
+            at = end + 1;
+            line += 1;
+        }
+        line
     }
 
     /// Reads the next record into `record` and returns its line, or `None` at the end. A UTF-8
@@ -90,7 +125,7 @@ impl CsvFile {
         match self.reader.read_byte_record(record) {
             Ok(false) => Ok(None),
             Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+                let line = self.record_line(record.position().map_or(0, |p| p.byte()));
                 if line == 1 && record.get(0).is_some_and(|f| f.starts_with(BOM)) {
                     let fields: Vec<Vec<u8>> = record
                         .iter()
@@ -107,7 +142,7 @@ impl CsvFile {
                 Ok(Some(line))
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| self.line_at(p.byte()));
                 match e.into_kind() {
                     csv::ErrorKind::Io(io) => Err(Error::io(&self.name, io)),
                     other => Err(table_error(&self.name, line, None, format!("{other:?}"))),
