@@ -127,7 +127,10 @@ pub fn read_schedule(path: &Path) -> Result<Schedule> {
     let file = csv.name.clone();
     let error =
         |line, column: Option<&str>, message| history::table_error(&file, line, column, message);
-    let shaped = |f: &[u8]| f.len() == 10 && f[4] == b'-' && f[7] == b'-';
+    let shaped = |f: &[u8]| {
+        let f = f.trim_ascii();
+        f.len() == 10 && f[4] == b'-' && f[7] == b'-'
+    };
     let mut record = csv::ByteRecord::new();
     let mut header: Option<Vec<String>> = None;
     let mut column: Option<usize> = None;
@@ -137,7 +140,7 @@ pub fn read_schedule(path: &Path) -> Result<Schedule> {
             header = Some(
                 record
                     .iter()
-                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                    .map(|f| String::from_utf8_lossy(f.trim_ascii()).into_owned())
                     .collect(),
             );
             continue;
@@ -163,8 +166,7 @@ pub fn read_schedule(path: &Path) -> Result<Schedule> {
                 .unwrap_or_else(|| (col + 1).to_string()),
             None => (col + 1).to_string(),
         };
-        let text = record
-            .get(col)
+        let text = history::field(&record, col)
             .ok_or_else(|| error(line, Some(&name), "missing value (short row)".to_string()))?;
         let date = Date::parse(text).ok_or_else(|| {
             error(
@@ -234,7 +236,7 @@ pub(crate) fn merge(
     if let Some(history) = &inputs.history {
         for r in &history.records {
             if let (slot @ None, Some(phase)) = (&mut phases[r.processor.index()], &r.phase) {
-                *slot = Some(phase.clone());
+                *slot = Some(phase.to_string());
             }
         }
     }
@@ -447,7 +449,10 @@ fn fold_history(
             // A failed row from the logs stands: it has the line. Otherwise the history's failure
             // is the row.
             let mut r = history_row(classifier, &history.file, last);
-            r.phase = last.phase.clone().unwrap_or_else(|| phase(last.processor));
+            r.phase = match &last.phase {
+                Some(p) => p.to_string(),
+                None => phase(last.processor),
+            };
             r.failures = failures.max(existing.map_or(0, |e| e.1));
             rows.push(last.date, last.processor, r);
             stats.added += 1;

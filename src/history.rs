@@ -9,6 +9,7 @@
 //! fields may hold commas and newlines (tracebacks in `error_message`).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::date::{Date, Timestamp};
 use crate::error::{Error, Result};
@@ -37,7 +38,7 @@ pub struct Record {
     pub message: String,
     /// The phase for the retry command (`phase_3_analytics` -> `analytics`), when it is a plain
     /// word: it is written into shell commands.
-    pub phase: Option<String>,
+    pub phase: Option<Arc<str>>,
     /// The line the row starts on (the header is line 1).
     pub line: u64,
 }
@@ -58,7 +59,8 @@ pub struct History {
 
 /// A header-and-rows CSV file read record by record with the line each record starts on. The
 /// file is read whole (a 100,000-row export is a few MB); lines are counted from the bytes, so
-/// comments, blank lines, CRLF and quoted newlines never shift them.
+/// comments, blank lines, CRLF and quoted newlines never shift them. Fields are read trimmed
+/// ([`field`]; the reader's own trimming copies every record).
 pub(crate) struct CsvFile {
     pub name: String,
     reader: csv::Reader<std::io::Cursor<Vec<u8>>>,
@@ -82,7 +84,6 @@ impl CsvFile {
         let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .trim(csv::Trim::All)
             .comment(comment)
             .from_reader(std::io::Cursor::new(bytes));
         Ok(CsvFile {
@@ -132,7 +133,7 @@ impl CsvFile {
                         .enumerate()
                         .map(|(i, f)| {
                             let f = if i == 0 { &f[BOM.len()..] } else { f };
-                            f.trim_ascii().to_vec()
+                            f.to_vec()
                         })
                         .collect();
                     let position = record.position().cloned();
@@ -150,6 +151,11 @@ impl CsvFile {
             }
         }
     }
+}
+
+/// Field `i` of a record, without surrounding whitespace.
+pub(crate) fn field(record: &csv::ByteRecord, i: usize) -> Option<&[u8]> {
+    record.get(i).map(<[u8]>::trim_ascii)
 }
 
 pub(crate) fn table_error(file: &str, line: u64, column: Option<&str>, message: String) -> Error {
@@ -214,15 +220,15 @@ pub fn read(path: &Path, names: &ProcessorNames) -> Result<History> {
         ..History::default()
     };
     let mut ignored_names: Vec<String> = Vec::new();
+    let mut phases: Vec<(Vec<u8>, Option<Arc<str>>)> = Vec::new();
     let mut record = csv::ByteRecord::new();
     while let Some(line) = csv.next(&mut record)? {
         history.rows += 1;
-        let field = |col: usize, name: &str| {
-            record
-                .get(col)
+        let required = |col: usize, name: &str| {
+            field(&record, col)
                 .ok_or_else(|| error(line, Some(name), "missing value (short row)".into()))
         };
-        let date_text = field(date_col, DATA_DATE)?;
+        let date_text = required(date_col, DATA_DATE)?;
         let date = Date::parse(date_text)
             .or_else(|| Timestamp::parse(date_text).map(Timestamp::date))
             .ok_or_else(|| {
@@ -232,7 +238,7 @@ pub fn read(path: &Path, names: &ProcessorNames) -> Result<History> {
                     format!("not a YYYY-MM-DD date: {}", shown(date_text)),
                 )
             })?;
-        let success_text = field(success_col, SUCCESS)?;
+        let success_text = required(success_col, SUCCESS)?;
         let success = parse_bool(success_text).ok_or_else(|| {
             error(
                 line,
@@ -243,7 +249,7 @@ pub fn read(path: &Path, names: &ProcessorNames) -> Result<History> {
                 ),
             )
         })?;
-        let time = match time_col.and_then(|c| record.get(c)) {
+        let time = match time_col.and_then(|c| field(&record, c)) {
             None | Some(b"") => None,
             Some(text) => Some(Timestamp::parse(text).ok_or_else(|| {
                 error(
@@ -253,7 +259,7 @@ pub fn read(path: &Path, names: &ProcessorNames) -> Result<History> {
                 )
             })?),
         };
-        let name = field(name_col, PROCESSOR_NAME)?;
+        let name = required(name_col, PROCESSOR_NAME)?;
         if name.is_empty() {
             return Err(error(line, Some(PROCESSOR_NAME), "empty".into()));
         }
@@ -267,13 +273,24 @@ pub fn read(path: &Path, names: &ProcessorNames) -> Result<History> {
             }
             continue;
         };
-        let message = match message_col.and_then(|c| record.get(c)) {
+        let message = match message_col.and_then(|c| field(&record, c)) {
             Some(text) if !success => String::from_utf8_lossy(text).into_owned(),
             _ => String::new(),
         };
-        let phase = phase_col
-            .and_then(|c| record.get(c))
-            .and_then(command_phase);
+        let phase = match phase_col.and_then(|c| field(&record, c)) {
+            None => None,
+            // A handful of distinct values: each is read once.
+            Some(raw) => match phases.iter().find(|(r, _)| r.as_slice() == raw) {
+                Some((_, phase)) => phase.clone(),
+                None => {
+                    let phase: Option<Arc<str>> = command_phase(raw).map(Arc::from);
+                    if phases.len() < 16 {
+                        phases.push((raw.to_vec(), phase.clone()));
+                    }
+                    phase
+                }
+            },
+        };
         history.records.push(Record {
             date,
             processor,
