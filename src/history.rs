@@ -24,7 +24,7 @@ const CREATED_AT: &str = "created_at";
 const PHASE: &str = "phase";
 
 /// Names of ignored processors kept for the report, so that a naming mismatch is visible.
-const IGNORED_NAMES: usize = 10;
+pub const IGNORED_NAMES: usize = 10;
 
 /// One row of the export, of a known processor.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -674,3 +674,109 @@ fn bad_history_and_schedule_files_are_one_line_errors_naming_file_line_and_colum
         run.report()
     );
 }
+
+/// A history success clears rows of every reason (interrupted, not started, gap); a history failure
+/// takes the place of a not-started or gap row, with the category its message names.
+#[test]
+fn history_records_clear_or_replace_interrupted_not_started_and_gap_rows() {
+    let dir = tempdir();
+    copy_fixture(dir.path(), "fixtures/scenario1_crash.log", "crash.log");
+    copy_fixture(dir.path(), "fixtures/scenario3_gap.log", "gap.log");
+    write(
+        dir.path(),
+        "crash.csv",
+        "data_date,processor_name,success,error_message,created_at\n\
+         2023-11-04,TeamOffenseGameSummaryProcessor,true,,2026-01-05 08:00:00\n\
+         2023-11-05,player_game_summary,true,,\n\
+         2023-11-06,UpcomingTeamGameContextProcessor,false,ERROR: Query timeout: exceeded 180 seconds,\n",
+    );
+    write(
+        dir.path(),
+        "gap.csv",
+        "data_date,processor_name,success,error_message\n\
+         2023-11-10,PlayerGameSummaryProcessor,true,\n\
+         2023-11-10,TeamDefenseGameSummaryProcessor,false,\"Traceback (most recent call last):\n  File \"\"x.py\"\", line 3, in f\nValueError: NULL value in column 'points'\"\n",
+    );
+    let cut = |run: &Run| -> Vec<String> {
+        run.stdout()
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                format!("{} {} {} {} {}:{}\n", f[0], f[1], f[2], f[4], f[7], f[8])
+            })
+            .collect()
+    };
+    // The rows without the history (the fixtures' truths), changed as the history says.
+    let scan = |log: &str, history: Option<&str>| {
+        let mut args = vec!["scan", log, "-f", "tsv"];
+        args.extend(history.iter().flat_map(|h| ["--run-history", *h]));
+        run_in(dir.path(), &args, None).success()
+    };
+    let edit = |rows: Vec<String>, key: &str, now: Option<&str>, was: &str| -> Vec<String> {
+        let at = rows
+            .iter()
+            .position(|r| r.starts_with(&format!("{key} ")))
+            .unwrap_or_else(|| panic!("{key} has a row without the history"));
+        assert!(rows[at].contains(was), "{key}: {} is not {was}", rows[at]);
+        let mut rows = rows;
+        match now {
+            Some(row) => rows[at] = format!("{row}\n"),
+            None => drop(rows.remove(at)),
+        }
+        rows
+    };
+
+    let before = cut(&scan("crash.log", None));
+    let want = edit(
+        before,
+        "2023-11-04 team_offense_game_summary",
+        None,
+        " interrupted ",
+    );
+    let want = edit(
+        want,
+        "2023-11-05 player_game_summary",
+        None,
+        " not_started ",
+    );
+    let want = edit(
+        want,
+        "2023-11-06 upcoming_team_game_context",
+        Some("2023-11-06 upcoming_team_game_context resource_exhaustion failed crash.csv:4"),
+        " not_started ",
+    );
+    let with = scan("crash.log", Some("crash.csv"));
+    assert_text(
+        &want.concat(),
+        &cut(&with).concat(),
+        "crash rows",
+        Some(&with),
+    );
+
+    let before = cut(&scan("gap.log", None));
+    let want = edit(before, "2023-11-10 player_game_summary", None, " gap ");
+    let want = edit(
+        want,
+        "2023-11-10 team_defense_game_summary",
+        Some("2023-11-10 team_defense_game_summary processing_error failed gap.csv:3"),
+        " gap ",
+    );
+    let with = scan("gap.log", Some("gap.csv"));
+    assert_text(
+        &want.concat(),
+        &cut(&with).concat(),
+        "gap rows",
+        Some(&with),
+    );
+    let json = run_in(
+        dir.path(),
+        &["scan", "gap.log", "--run-history", "gap.csv", "-f", "json"],
+        None,
+    )
+    .success();
+    let m = manifest(&json);
+    assert_eq!(m["summary"]["gaps"], 3, "{}", json.report());
+    assert_eq!(m["completeness"]["history"]["cleared"], 1);
+    assert_eq!(m["completeness"]["history"]["added"], 1);
+}
