@@ -9,7 +9,7 @@
 # Environment:
 #   RUNS=5        rounds; every round runs each command once, round-robin; the median is reported
 #   SIZE=2G       size of the generated log when LOG is not given
-#   SEED=42       genlog seed for the generated log
+#   SEED=42       seed of the generated log (tools/genlog)
 #   REGEN=1       regenerate the default log even if it already exists
 #   TRUTH=PATH    truth TSV (default: LOG.truth.tsv when that file exists)
 #   JOBS="1 2 4"  -j values to time (default: 1..nproc, or powers of two + nproc above 8 cores)
@@ -43,17 +43,8 @@ if [[ -z $LOG ]]; then
     LOG=$TMP/backfill-triage-bench-$SIZE-seed$SEED.log
     if [[ -n ${REGEN:-} || ! -s $LOG || ! -s $LOG.truth.tsv ]]; then
         log "generating $SIZE log (seed $SEED) at $LOG"
-        GENARGS=(--size "$SIZE" --seed "$SEED" --out "$LOG" --truth "$LOG.truth.tsv")
-        if grep -Eq '^[[:space:]]*name[[:space:]]*=[[:space:]]*"genlog"' "$ROOT/Cargo.toml" &&
-            (cd "$ROOT" && cargo bench --bench genlog -- "${GENARGS[@]}"); then
-            :
-        else
-            # No [[bench]] entry (or the crate does not build right now): genlog is std-only,
-            # so build it on its own.
-            log "cargo bench --bench genlog unavailable; building genlog with rustc"
-            rustc -O --edition 2021 "$ROOT/benches/genlog.rs" -o "$TMP/genlog"
-            "$TMP/genlog" "${GENARGS[@]}"
-        fi
+        (cd "$ROOT" && cargo run --release --quiet -p genlog -- \
+            --size "$SIZE" --seed "$SEED" --out "$LOG" --truth "$LOG.truth.tsv")
     else
         log "reusing $LOG (REGEN=1 to regenerate)"
     fi

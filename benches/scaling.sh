@@ -19,8 +19,8 @@ if [[ -z ${BT:-} ]]; then
     (cd "$ROOT" && cargo build --release --quiet)
     BT=$ROOT/target/release/backfill-triage
 fi
-GENLOG=$TMP/backfill-triage-genlog
-rustc -O --edition 2021 "$ROOT/benches/genlog.rs" -o "$GENLOG"
+(cd "$ROOT" && cargo build --release --quiet -p genlog)
+GENLOG=${CARGO_TARGET_DIR:-$ROOT/target}/release/genlog
 
 now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }

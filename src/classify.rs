@@ -248,12 +248,16 @@ impl Classifier {
                 },
             }
         }
-        if triggers == 0 && hits.is_empty() && self.regex_only.is_empty() {
+        let level = extract::level(line);
+        if triggers == 0
+            && hits.is_empty()
+            && self.regex_only.is_empty()
+            && !level.is_some_and(Level::is_failure)
+        {
             return None;
         }
         let rule = self.winning_rule(line, hits);
 
-        let level = extract::level(line);
         let indented = line.first().is_some_and(|b| *b == b' ' || *b == b'\t');
         let exception = level.is_none()
             && triggers & trigger::FAIL_WORD != 0
@@ -386,4 +390,62 @@ fn compile_rule_regex(source: &str) -> std::result::Result<Regex, regex::Error> 
             .build()
     };
     build(false).or_else(|_| build(true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classifier() -> Classifier {
+        let names: Vec<String> = crate::processors::DEFAULT_PROCESSORS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        Classifier::new(crate::rules::builtin(), &names).expect("built-in rules compile")
+    }
+
+    #[test]
+    fn a_failure_level_alone_makes_a_failure() {
+        let c = classifier();
+        for line in [
+            "E1030 01:08:14.634565   12345 x.go:191] boom",
+            "SEVERE: it broke",
+            "2025-11-29 10:00:00 ERR frobnication out of band",
+        ] {
+            let event = c.classify(line.as_bytes(), false);
+            assert!(event.is_some_and(|e| e.failure), "{line}");
+        }
+    }
+
+    #[test]
+    fn the_winning_rule_is_the_most_specific() {
+        let c = classifier();
+        let read = |line: &str| {
+            let e = c.classify(line.as_bytes(), false).expect("a failure");
+            (c.category(e.rule), c.rule_id(e.rule).map(str::to_string))
+        };
+        // A specific rule beats the wrapper on the same line, whatever their order on it.
+        assert_eq!(
+            read("ERROR: Processing failed for 2023-11-15: Query timeout: exceeded 180 seconds").0,
+            Category::ResourceExhaustion
+        );
+        assert_eq!(
+            read("Processing failed for 2023-11-15"),
+            (
+                Category::Uncategorized,
+                Some("processing-failed-for".to_string())
+            )
+        );
+    }
+
+    #[test]
+    fn set_x_echoes_are_not_read() {
+        let c = classifier();
+        assert!(c
+            .classify(b"+ echo 'Found 2 dates to process'", false)
+            .is_none());
+        assert!(c
+            .classify(b"+ ./bin/run_backfill.sh analytics/player_game_summary --start-date=2023-11-15 --end-date=2023-11-15", false)
+            .is_some_and(|e| matches!(e.signal, Signal::Start(_))));
+    }
 }

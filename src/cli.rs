@@ -3,18 +3,80 @@
 
 use std::path::PathBuf;
 
+use backfill_triage::category::{Action, Category};
 use backfill_triage::config::{
     Config, ExpectedDates, Format, DEFAULT_CHUNK_SIZE, DEFAULT_PROCESSORS,
 };
+use backfill_triage::manifest::Reason;
+use backfill_triage::plan::{DateBounds, Filters, PlanOptions, Template, DEFAULT_MAX_RANGE};
+use backfill_triage::processors::RETRY_COMMAND;
 use backfill_triage::scan::Source;
 use clap::{Parser, Subcommand, ValueEnum};
 
-const EXIT_CODES: &str = "\
+macro_rules! exit_codes {
+    () => {
+        "\
 Exit codes:
-  0    scanned (whatever it found); rules --check: every example passed
-  1    rules --check: an example or counter-example failed
-  2    bad usage, unreadable input or rule file, unwritable manifest
-  130  interrupted (SIGINT/SIGTERM); no manifest was written";
+  0    done (scan: whatever it found); with --exit-code: nothing left;
+       rules --check: every example passed
+  1    --exit-code: scan, plan: retry rows remain after the filters, or a crashed run never
+       reached dates it does not name (its not_started count, with no rows); diff: pairs are
+       still failing or new. rules --check: an example or counter-example failed
+  2    bad usage, unreadable input or rule file, unwritable manifest, a file that is not a
+       manifest of this schema_version (plan, diff)
+  130  interrupted (SIGINT/SIGTERM); no manifest was written"
+    };
+}
+
+const EXIT_CODES: &str = exit_codes!();
+
+/// The plan, its TSV/CSV columns and the loop that reads them: shared by `scan` and `plan`.
+macro_rules! plan_help {
+    () => {
+        "\
+The plan (-f commands, csv, tsv, summary; each JSON row's `command`):
+  - rows of one processor, phase, category and action merge into one command over A..B when no
+    date between them succeeded or has a row of its own, up to --max-range days;
+    resource_exhaustion rows never merge and each waits the category's backoff first (30 s;
+    BACKFILL_TRIAGE_BACKOFF=SECONDS in the script's environment overrides it)
+  - commands run in waves, gap dates before the dates they block, and within a wave in
+    --processors order (upstream first), then by date
+  - mode `run`: the script runs it; `manual`: its action needs a person first (upstream backfill,
+    code fix, investigate), written commented out; `held`: a blocked date whose gap dates are not
+    all run by this plan, written commented out with the reason
+  - the script: set -u -o pipefail, every command's status tallied, a last line on stderr
+    \"N of M commands failed\", exit status 1 when any failed
+
+TSV/CSV columns (one row per retry row, in run order; only the last field can be empty, '-'
+stands for an empty value):
+  step mode date processor phase category action reason failures silent blocked_by start end
+  file line rule command error
+
+  backfill-triage plan retry.json -f tsv | tail -n +2 |
+    while IFS=$'\\t' read -r step mode date processor phase category action reason failures \\
+        silent blocked_by start end file line rule command error; do
+      [ \"$mode\" = run ] && [ \"$step\" != \"${last:-}\" ] || continue; last=$step
+      echo \"step $step: $processor $start..$end ($category, $file:$line)\"
+    done
+"
+    };
+}
+
+const SCAN_HELP: &str = concat!(plan_help!(), "\n", exit_codes!());
+const PLAN_HELP: &str = concat!(plan_help!(), "\n", exit_codes!());
+const DIFF_HELP: &str = concat!(
+    "\
+Pairs are (date, processor): `fixed` (a row in OLD, none in NEW), `still_failing` (a row in both;
+a changed category or action is shown), `new` (a row only in NEW). The summary shows the counts
+per status and per category, then the pairs.
+
+TSV columns (category ... error are the row in NEW, or in OLD for `fixed`; old_category and
+old_action are OLD's, '-' for `new`; only the last field can be empty):
+  status date processor category old_category action old_action reason failures file line error
+",
+    "\n",
+    exit_codes!()
+);
 
 #[derive(Parser, Debug)]
 #[command(name = "backfill-triage", version, about = "Triage backfill logs into a retry manifest.", after_help = EXIT_CODES)]
@@ -27,17 +89,22 @@ pub struct Args {
 pub enum Command {
     /// Scan logs: categorise failures, follow attempts, write the retry manifest.
     Scan(ScanArgs),
+    /// Plan retries from a saved manifest (no rescan): filters, escalation, range commands.
+    Plan(PlanArgs),
+    /// Compare two manifests of a retry loop: pairs fixed, still failing, new.
+    Diff(DiffArgs),
     /// List the rules in force; with --check, test every rule's examples.
     Rules(RulesArgs),
 }
 
 #[derive(clap::Args, Debug)]
-#[command(after_help = EXIT_CODES)]
+#[command(after_help = SCAN_HELP)]
 pub struct ScanArgs {
     /// Logs in chronological order, oldest first; '-' or none: stdin. gzip is detected by content.
     #[arg(value_name = "LOG")]
     pub logs: Vec<PathBuf>,
-    /// Write the JSON retry manifest to PATH, atomically.
+    /// Write the JSON retry manifest to PATH, atomically (a new file gets mode 0666 less the
+    /// umask; a rewritten one keeps its mode). '-': to stdout, instead of the format.
     #[arg(short, long, value_name = "PATH")]
     pub manifest: Option<PathBuf>,
     /// What goes to stdout.
@@ -45,6 +112,10 @@ pub struct ScanArgs {
     pub format: FormatArg,
     #[command(flatten)]
     pub rules: RuleArgs,
+    /// Exit 1 when retry rows remain after the filters, or when a crashed run never reached
+    /// dates it does not name (a not_started count with no rows); 0 when nothing is left.
+    #[arg(long)]
+    pub exit_code: bool,
     /// Worker threads [default: all cores].
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub threads: Option<u16>,
@@ -69,6 +140,10 @@ pub struct ScanArgs {
     /// Bytes per parallel chunk (testing and tuning).
     #[arg(long, hide = true, value_name = "BYTES", default_value_t = DEFAULT_CHUNK_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
     pub chunk_size: u64,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    #[command(flatten)]
+    pub plan: PlanOptionArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -79,6 +154,112 @@ pub struct RuleArgs {
     /// Known processor names, comma-separated [default: the playbook's five].
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     pub processors: Vec<String>,
+}
+
+/// FILTERS: which retry rows every output keeps, the manifest included. A LIST is
+/// comma-separated, and the option may be repeated.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Filters (every format, the manifest included)")]
+pub struct FilterArgs {
+    /// Keep rows of these categories: script_infrastructure, data_availability,
+    /// processing_error, resource_exhaustion, defensive_check, uncategorized.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub category: Vec<Category>,
+    /// Keep rows with these actions (after --max-failures): rerun, backfill_upstream_then_rerun,
+    /// fix_code_then_rerun, rerun_with_backoff, fill_gaps_then_rerun, investigate.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub action: Vec<Action>,
+    /// Keep rows with these reasons: failed, interrupted, not_started, gap, missing.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub reason: Vec<Reason>,
+    /// Keep rows of these processors.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub processor: Vec<String>,
+    /// Keep rows dated A to B, inclusive (A.. and ..B are open; one date is one day).
+    #[arg(long, value_name = "A..B", value_parser = DateBounds::parse)]
+    pub dates: Option<DateBounds>,
+}
+
+/// PLAN OPTIONS: how the kept rows become commands.
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Plan options")]
+pub struct PlanOptionArgs {
+    /// The retry command; placeholders {phase} {processor} {start} {end} {category} {action}
+    /// (the shell's ${...} is left alone).
+    #[arg(long, value_name = "TEMPLATE", value_parser = Template::parse, default_value = RETRY_COMMAND)]
+    pub command: Template,
+    /// The longest date range one command may cover. Dates of one processor and action merge
+    /// into one command when no date between them succeeded or has a row of its own (dates the
+    /// logs never mention are days without games); resource_exhaustion rows never merge.
+    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_MAX_RANGE, value_parser = clap::value_parser!(u32).range(1..=36_600))]
+    pub max_range: u32,
+    /// A pair that has failed N or more times is escalated: action `investigate`, not retried.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_failures: Option<u32>,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = PLAN_HELP)]
+pub struct PlanArgs {
+    /// A manifest written by `scan` ('-': stdin).
+    #[arg(value_name = "MANIFEST")]
+    pub manifest: PathBuf,
+    /// What goes to stdout.
+    #[arg(short, long, value_enum, default_value_t = PlanFormatArg::Summary)]
+    pub format: PlanFormatArg,
+    /// Processor names in run order, upstream first: the order of the commands
+    /// [default: the playbook's five; others follow by name].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub processors: Vec<String>,
+    /// Exit 1 when retry rows remain after the filters (or a crashed run never reached dates it
+    /// does not name); 0 when nothing is left.
+    #[arg(long)]
+    pub exit_code: bool,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+    #[command(flatten)]
+    pub plan: PlanOptionArgs,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = DIFF_HELP)]
+pub struct DiffArgs {
+    /// The manifest before a retry round ('-': stdin).
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The manifest after it ('-': stdin).
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// What goes to stdout.
+    #[arg(short, long, value_enum, default_value_t = DiffFormatArg::Summary)]
+    pub format: DiffFormatArg,
+    /// Exit 1 when a pair is still failing or new; 0 when every pair of OLD is fixed.
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum PlanFormatArg {
+    /// For people: the commands in run order, what needs a person, what is held.
+    Summary,
+    /// The manifest, filtered, escalated, each row with its command.
+    Json,
+    /// Planned rows, comma-separated, with a header.
+    Csv,
+    /// Planned rows, tab-separated, with a header; no empty field but the last.
+    Tsv,
+    /// A bash script that runs the plan unattended.
+    Commands,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum DiffFormatArg {
+    /// For people: counts per status and category, then the pairs.
+    Summary,
+    /// One pair per line, tab-separated, with a header.
+    Tsv,
+    /// Counts and pairs with their rows in OLD and NEW.
+    Json,
 }
 
 #[derive(clap::Args, Debug)]
@@ -96,32 +277,83 @@ pub enum FormatArg {
     Summary,
     /// The manifest.
     Json,
-    /// Retry rows, comma-separated, with a header.
+    /// Planned retry rows, comma-separated, with a header.
     Csv,
-    /// Retry rows, tab-separated, with a header.
+    /// Planned retry rows, tab-separated, with a header; no empty field but the last.
     Tsv,
-    /// NDJSON, one object per line that matched a rule or is a failure.
+    /// NDJSON, one object per line that matched a rule or is a failure (filtered by category,
+    /// action, processor and dates; --reason does not apply).
     Events,
-    /// A shell script of run_backfill.sh commands, one per retry row.
+    /// A bash script that runs the plan unattended.
     Commands,
+}
+
+impl FilterArgs {
+    fn filters(self) -> Filters {
+        Filters {
+            categories: self.category,
+            actions: self.action,
+            reasons: self.reason,
+            processors: self
+                .processor
+                .into_iter()
+                .map(|p| p.trim().to_string())
+                .collect(),
+            dates: self.dates,
+        }
+    }
+}
+
+impl PlanOptionArgs {
+    fn options(self) -> PlanOptions {
+        PlanOptions {
+            command: self.command,
+            max_range: self.max_range,
+            max_failures: self.max_failures,
+        }
+    }
+}
+
+fn source(path: PathBuf) -> Source {
+    if path.as_os_str() == "-" {
+        Source::Stdin
+    } else {
+        Source::Path(path)
+    }
+}
+
+fn processors(list: Vec<String>) -> Vec<String> {
+    if list.is_empty() {
+        DEFAULT_PROCESSORS.iter().map(|s| s.to_string()).collect()
+    } else {
+        list.into_iter().map(|p| p.trim().to_string()).collect()
+    }
 }
 
 impl RuleArgs {
     fn apply(self, config: &mut Config) {
         config.rules = self.rules;
-        config.processors = if self.processors.is_empty() {
-            DEFAULT_PROCESSORS.iter().map(|s| s.to_string()).collect()
-        } else {
-            self.processors
-                .into_iter()
-                .map(|p| p.trim().to_string())
-                .collect()
-        };
+        config.processors = processors(self.processors);
     }
 }
 
 impl ScanArgs {
-    pub fn into_config(self, stderr_is_terminal: bool) -> Config {
+    /// The config, or a usage error for options that parse but do not fit together.
+    pub fn into_config(self, stderr_is_terminal: bool) -> Result<Config, String> {
+        let to_stdout = self.manifest.as_ref().is_some_and(|m| m.as_os_str() == "-");
+        if to_stdout && !matches!(self.format, FormatArg::Summary | FormatArg::Json) {
+            return Err(
+                "--manifest -: the manifest goes to stdout, so -f can only be json".to_string(),
+            );
+        }
+        if matches!(self.format, FormatArg::Events) && !self.filters.reason.is_empty() {
+            return Err(
+                "--reason selects retry rows; the lines -f events prints have none".to_string(),
+            );
+        }
+        let filters = self.filters.filters();
+        let plan = self.plan.options();
+        let exit_code = self.exit_code;
         let mut config = Config {
             inputs: if self.logs.is_empty() {
                 vec![Source::Stdin]
@@ -137,8 +369,9 @@ impl ScanArgs {
                     })
                     .collect()
             },
-            manifest: self.manifest,
+            manifest: self.manifest.filter(|_| !to_stdout),
             format: match self.format {
+                _ if to_stdout => Format::Json,
                 FormatArg::Summary => Format::Summary,
                 FormatArg::Json => Format::Json,
                 FormatArg::Csv => Format::Csv,
@@ -152,13 +385,54 @@ impl ScanArgs {
             progress: stderr_is_terminal && !self.quiet,
             expected_dates: self.expected_dates,
             run_history: self.run_history,
+            filters,
+            plan,
+            exit_code,
             ..Config::default()
         };
         if let Some(n) = self.threads {
             config.threads = usize::from(n);
         }
         self.rules.apply(&mut config);
-        config
+        Ok(config)
+    }
+}
+
+impl PlanArgs {
+    pub fn into_config(self) -> Config {
+        Config {
+            inputs: vec![source(self.manifest)],
+            format: match self.format {
+                PlanFormatArg::Summary => Format::Summary,
+                PlanFormatArg::Json => Format::Json,
+                PlanFormatArg::Csv => Format::Csv,
+                PlanFormatArg::Tsv => Format::Tsv,
+                PlanFormatArg::Commands => Format::Commands,
+            },
+            processors: processors(self.processors),
+            filters: self.filters.filters(),
+            plan: self.plan.options(),
+            exit_code: self.exit_code,
+            ..Config::default()
+        }
+    }
+}
+
+impl DiffArgs {
+    pub fn into_config(self) -> Result<Config, String> {
+        if self.old.as_os_str() == "-" && self.new.as_os_str() == "-" {
+            return Err("OLD and NEW cannot both be stdin ('-')".to_string());
+        }
+        Ok(Config {
+            inputs: vec![source(self.old), source(self.new)],
+            format: match self.format {
+                DiffFormatArg::Summary => Format::Summary,
+                DiffFormatArg::Tsv => Format::Tsv,
+                DiffFormatArg::Json => Format::Json,
+            },
+            exit_code: self.exit_code,
+            ..Config::default()
+        })
     }
 }
 

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 pub use crate::completeness::ExpectedDates;
+pub use crate::plan::{Filters, PlanOptions};
 pub use crate::processors::DEFAULT_PROCESSORS;
 use crate::scan::Source;
 
@@ -12,7 +13,8 @@ use crate::scan::Source;
 /// (peak heap 55 MiB with 4 MiB chunks, 45 MiB with 2 MiB).
 pub const DEFAULT_CHUNK_SIZE: usize = 2 << 20;
 
-/// What goes to stdout.
+/// What goes to stdout. `plan` writes every one but `Events`; `diff` writes `Summary`, `Tsv`
+/// and `Json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Summary,
@@ -25,7 +27,8 @@ pub enum Format {
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// In chronological order, oldest first.
+    /// `scan`: the logs, in chronological order, oldest first. `plan`: the manifest. `diff`: OLD
+    /// and NEW.
     pub inputs: Vec<Source>,
     pub manifest: Option<PathBuf>,
     pub format: Format,
@@ -41,6 +44,13 @@ pub struct Config {
     pub expected_dates: Option<ExpectedDates>,
     /// An export of `processor_run_history` folded in with the logs (`--run-history`).
     pub run_history: Option<PathBuf>,
+    /// Which retry rows every output keeps, the manifest included (`scan`, `plan`).
+    pub filters: Filters,
+    /// How the kept rows become commands (`scan`, `plan`).
+    pub plan: PlanOptions,
+    /// Exit with status 1 when something is left: retry rows after the filters (`scan`, `plan`),
+    /// pairs still failing or new (`diff`).
+    pub exit_code: bool,
 }
 
 impl Default for Config {
@@ -58,6 +68,9 @@ impl Default for Config {
             progress: false,
             expected_dates: None,
             run_history: None,
+            filters: Filters::default(),
+            plan: PlanOptions::default(),
+            exit_code: false,
         }
     }
 }

@@ -37,6 +37,26 @@ impl Date {
             .or_else(|| Date::new(y + 1, 1, 1))
     }
 
+    /// Days from `self` to `later` (negative when `later` is earlier).
+    pub fn days_until(self, later: Date) -> i64 {
+        later.day_number() - self.day_number()
+    }
+
+    /// Days since 1970-01-01 (proleptic Gregorian).
+    fn day_number(self) -> i64 {
+        let (y, m, d) = (
+            i64::from(self.year()),
+            i64::from(self.month()),
+            i64::from(self.day()),
+        );
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
     /// Parses exactly `YYYY-MM-DD`.
     pub fn parse(s: &[u8]) -> Option<Date> {
         if s.len() != 10 || s[4] != b'-' || s[7] != b'-' {
@@ -333,6 +353,22 @@ pub fn failed_dates(line: &[u8]) -> Option<Vec<Date>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_between_dates() {
+        let d = |s: &str| Date::parse(s.as_bytes()).unwrap();
+        assert_eq!(d("1970-01-01").day_number(), 0);
+        assert_eq!(d("2024-02-28").days_until(d("2024-03-01")), 2);
+        assert_eq!(d("2023-02-28").days_until(d("2023-03-01")), 1);
+        assert_eq!(d("2023-12-31").days_until(d("2024-01-01")), 1);
+        assert_eq!(d("2024-01-31").days_until(d("2024-01-01")), -30);
+        let mut x = d("1999-12-25");
+        for _ in 0..800 {
+            let next = x.succ().unwrap();
+            assert_eq!(x.days_until(next), 1, "{x}");
+            x = next;
+        }
+    }
 
     fn dates(line: &str) -> Vec<String> {
         let mut v = Vec::new();

@@ -36,6 +36,14 @@ pub enum Error {
         column: Option<String>,
         message: String,
     },
+    /// A file `plan` or `diff` reads that is not a manifest this version can read.
+    #[error("{path}: {message}")]
+    Manifest { path: String, message: String },
+
+    /// Options that parse but do not fit what they are applied to (`--processor` naming a
+    /// processor the run does not know).
+    #[error("{0}")]
+    Usage(String),
 
     #[error("interrupted")]
     Interrupted,

@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use crate::vocab;
+
 /// The severity a line was logged at, if it carries one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
@@ -39,9 +41,31 @@ impl Level {
 /// message, where "ERROR" is just a word someone logged at INFO.
 const LEVEL_WINDOW: usize = 80;
 
-/// The first level word in the head of the line: an upper-case word (`ERROR`, `[WARNING]`,
-/// `- INFO -`), or any case after `level=` / inside brackets (`level=error`, `[error]`).
+/// How far into a JSON log line its level key may stand: structured loggers put a timestamp, a
+/// logger name and sometimes the message before it.
+const JSON_LEVEL_WINDOW: usize = 512;
+
+/// A scan, not a map: the table is short, and most words differ from every entry in length.
+fn level_word(upper: &[u8]) -> Option<Level> {
+    vocab::LEVEL_WORDS
+        .iter()
+        .find(|(word, _)| *word == upper)
+        .map(|&(_, level)| level)
+}
+
+/// The level of a log line, read where logging libraries print it: a leading klog/glog letter
+/// (`E1030 01:08:14.634565 ...`), the value of a level key in a JSON line, or the first level word
+/// in the head of the line (see [`vocab::LEVEL_WORDS`] for when a word counts). It runs on nearly every
+/// line, so the klog and JSON forms cost a byte comparison on lines that are neither.
 pub fn level(line: &[u8]) -> Option<Level> {
+    if let Some(level) = klog_level(line) {
+        return Some(level);
+    }
+    if line.first() == Some(&b'{') {
+        if let Some(level) = json_level(&line[..line.len().min(JSON_LEVEL_WINDOW)]) {
+            return Some(level);
+        }
+    }
     let head = &line[..line.len().min(LEVEL_WINDOW)];
     let mut i = timestamp_len(head);
     while i < head.len() {
@@ -65,21 +89,82 @@ pub fn level(line: &[u8]) -> Option<Level> {
         let mut key = [0u8; 8];
         key[..word.len()].copy_from_slice(word);
         key.make_ascii_uppercase();
-        let level = match &key[..word.len()] {
-            b"TRACE" => Level::Trace,
-            b"DEBUG" => Level::Debug,
-            b"INFO" => Level::Info,
-            b"WARN" | b"WARNING" => Level::Warning,
-            b"ERROR" | b"ERR" => Level::Error,
-            b"CRITICAL" | b"CRIT" => Level::Critical,
-            b"FATAL" | b"PANIC" => Level::Fatal,
-            _ => continue,
+        let Some(level) = level_word(&key[..word.len()]) else {
+            continue;
         };
-        // Upper case, or tagged as a level in any case: `[error]`, `level=error`, `"level":"error"`.
-        let tagged = matches!(before, b'[' | b'=')
-            || (before == b'"' && head[..start - 1].ends_with(b"level\":"));
-        if key[..word.len()] == *word || tagged {
+        let tagged =
+            matches!(before, b'[' | b'=') || (before == b'"' && is_level_key(&head[..start - 1]));
+        let column = line.get(i..i + 2) == Some(b"  ");
+        let shouted = key[..word.len()] == *word && word != b"NORMAL";
+        if shouted || tagged || column {
             return Some(level);
+        }
+    }
+    None
+}
+
+/// klog, glog and absl print the level as one letter glued to the date (`I0831 05:24:59.337848
+/// 140525 report.py:14] ...`), where the word scan sees only `I0831`.
+fn klog_level(line: &[u8]) -> Option<Level> {
+    let [letter, m1, m2, d1, d2, b' ', h1, h2, b':', ..] = line else {
+        return None;
+    };
+    if ![m1, m2, d1, d2, h1, h2].iter().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match letter {
+        b'I' => Some(Level::Info),
+        b'W' => Some(Level::Warning),
+        b'E' => Some(Level::Error),
+        b'F' => Some(Level::Fatal),
+        _ => None,
+    }
+}
+
+/// Whether `before` (what precedes the opening quote of a JSON string value) ends with a level key
+/// (`"level":`, `"levelname": `, `"severity":`, `"log.level":`): only then is a lower-case `error`
+/// value a level rather than a word of the message.
+fn is_level_key(before: &[u8]) -> bool {
+    let before = before.trim_ascii_end();
+    let Some(key) = before
+        .strip_suffix(b":")
+        .map(<[u8]>::trim_ascii_end)
+        .and_then(|k| k.strip_suffix(b"\""))
+    else {
+        return false;
+    };
+    let ends = |suffix: &[u8]| {
+        key.len() >= suffix.len() && key[key.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    };
+    ends(b"level") || ends(b"levelname") || ends(b"severity")
+}
+
+/// The level in a JSON log line: the string value of a level or severity key, wherever it stands,
+/// because structured loggers order keys as they like and a message before the key may shout ERROR.
+fn json_level(line: &[u8]) -> Option<Level> {
+    for needle in [&b"evel"[..], b"everity"] {
+        for at in memchr::memmem::find_iter(line, needle) {
+            let mut rest = &line[at + needle.len()..];
+            rest = rest.strip_prefix(b"name").unwrap_or(rest);
+            let Some(rest) = rest.strip_prefix(b"\"") else {
+                continue;
+            };
+            let Some(rest) = rest.trim_ascii_start().strip_prefix(b":") else {
+                continue;
+            };
+            let Some(value) = rest.trim_ascii_start().strip_prefix(b"\"") else {
+                continue;
+            };
+            let len = value.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+            if !(3..=8).contains(&len) || value.get(len) != Some(&b'"') {
+                continue;
+            }
+            let mut key = [0u8; 8];
+            key[..len].copy_from_slice(&value[..len]);
+            key.make_ascii_uppercase();
+            if let Some(level) = level_word(&key[..len]) {
+                return Some(level);
+            }
         }
     }
     None
@@ -219,15 +304,17 @@ pub fn clean_text(line: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    fn l(s: &str) -> Option<Level> {
+        level(s.as_bytes())
+    }
+
     #[test]
-    fn levels() {
-        let l = |s: &str| level(s.as_bytes());
+    fn levels_in_plain_and_python_logging() {
         assert_eq!(
             l("2025-11-29 10:00:01,123 - ERROR - backfill - x"),
             Some(Level::Error)
         );
         assert_eq!(l("INFO: 0 ERROR rows"), Some(Level::Info));
-        assert_eq!(l("ts=1 level=error msg=x"), Some(Level::Error));
         assert_eq!(l("[warning] disk"), Some(Level::Warning));
         assert_eq!(l("ValueError: bad"), None);
         assert_eq!(l("Error connecting"), None);
@@ -235,6 +322,147 @@ mod tests {
         assert_eq!(l("2025-11-29T10:00:01.123Z WARN x"), Some(Level::Warning));
         assert_eq!(l("2025-11-29 10:00:01,123 - DEBUG - x"), Some(Level::Debug));
         assert_eq!(l("2025-11-29 INFO x"), Some(Level::Info));
+        assert_eq!(
+            l("WARNING:urllib3.connectionpool:Retrying (Retry(total=2))"),
+            Some(Level::Warning)
+        );
+        assert_eq!(l("ERROR:root:boom"), Some(Level::Error));
+        assert_eq!(
+            l("13:27:41.303 | ERROR   | Flow run 'x' - Crash detected!"),
+            Some(Level::Error)
+        );
+        assert_eq!(
+            l("[2016-01-19 06:54:30,839: INFO/MainProcess] Received task: t[1]"),
+            Some(Level::Info)
+        );
+        assert_eq!(
+            l("NOTICE:  relation \"events\" already exists, skipping"),
+            Some(Level::Info)
+        );
+    }
+
+    #[test]
+    fn levels_in_airflow_task_logs() {
+        assert_eq!(
+            l("{taskinstance.py:1025} DEBUG - Dependencies not met for <TaskInstance: d.t [None]>"),
+            Some(Level::Debug)
+        );
+        assert_eq!(
+            l("[2022-01-27, 03:09:36 UTC] {taskinstance.py:1025} DEBUG - Dependencies not met"),
+            Some(Level::Debug)
+        );
+        assert_eq!(
+            l("[2022-01-27, 03:09:36 UTC] {taskinstance.py:1482} ERROR - Received SIGTERM."),
+            Some(Level::Error)
+        );
+        assert_eq!(
+            l("[2025-06-20T00:41:18.162+0000] {scheduler_job_runner.py:2110} ERROR - Detected zombie job"),
+            Some(Level::Error)
+        );
+        assert_eq!(
+            l("[2020-04-25 02:46:55,867] {taskinstance.py:712} INFO - Dependencies not met"),
+            Some(Level::Info)
+        );
+    }
+
+    #[test]
+    fn levels_in_java_and_log4j_lines() {
+        assert_eq!(
+            l("ERROR [main] o.a.s.deploy.yarn.ApplicationMaster: User class threw exception"),
+            Some(Level::Error)
+        );
+        assert_eq!(
+            l("2022-01-01 10:00:00 ERROR Executor: Exception in task 0.0 in stage 1.0 (TID 1)"),
+            Some(Level::Error)
+        );
+        assert_eq!(
+            l("2022-01-01 10:00:00,123 ERROR [main] org.apache.spark.deploy.yarn.ApplicationMaster: x"),
+            Some(Level::Error)
+        );
+        assert_eq!(
+            l("22/01/01 10:00:00 WARN TaskSetManager: Lost task 0.0 in stage 1.0"),
+            Some(Level::Warning)
+        );
+        assert_eq!(
+            l("SEVERE: Servlet.service() threw exception"),
+            Some(Level::Error)
+        );
+    }
+
+    #[test]
+    fn levels_in_kubernetes_event_columns() {
+        assert_eq!(
+            l("  Warning  BackOff    2m (x12 over 5m)  kubelet  Back-off restarting failed container"),
+            Some(Level::Warning)
+        );
+        assert_eq!(
+            l("  Normal   Scheduled  5m    default-scheduler  Successfully assigned default/p to n"),
+            Some(Level::Info)
+        );
+        assert_eq!(
+            l("3m12s       Warning   BackoffLimitExceeded   job/backfill   Job has reached the specified backoff limit"),
+            Some(Level::Warning)
+        );
+        // Title case counts only as a column; NORMAL counts only as a column or a tag.
+        assert_eq!(l("Warning: the node was low on resource"), None);
+        assert_eq!(l("NORMAL mode restored"), None);
+        assert_eq!(l("LAST SEEN   TYPE      REASON"), None);
+    }
+
+    #[test]
+    fn levels_in_key_value_and_json_lines() {
+        assert_eq!(l("ts=1 level=error msg=x"), Some(Level::Error));
+        assert_eq!(
+            l("ts=1 level=warn msg=\"ERROR rows\""),
+            Some(Level::Warning)
+        );
+        assert_eq!(
+            l(r#"{"severity": "ERROR", "message": "x"}"#),
+            Some(Level::Error)
+        );
+        assert_eq!(
+            l(r#"{"severity":"error","message":"x"}"#),
+            Some(Level::Error)
+        );
+        assert_eq!(
+            l(r#"{"levelname": "ERROR", "message": "x"}"#),
+            Some(Level::Error)
+        );
+        assert_eq!(l(r#"{"level": "error", "msg": "x"}"#), Some(Level::Error));
+        assert_eq!(l(r#"{"level":"error","msg":"x"}"#), Some(Level::Error));
+        // The level key decides, not a level word in the message before it.
+        assert_eq!(
+            l(r#"{"msg": "ERROR rows: 0", "level": "info"}"#),
+            Some(Level::Info)
+        );
+        assert_eq!(
+            l(
+                r#"{"asctime": "2023-11-15 02:00:00,123", "name": "analytics.player_game_summary", "levelname": "ERROR", "message": "x"}"#
+            ),
+            Some(Level::Error)
+        );
+        assert_eq!(l(r#"{"level": 50, "msg": "x"}"#), None);
+        assert_eq!(
+            l(r#"time="2023-11-15T02:00:00Z" {"level": "debug"}"#),
+            Some(Level::Debug)
+        );
+    }
+
+    #[test]
+    fn levels_in_klog_lines() {
+        assert_eq!(
+            l("E1030 01:08:14.634565      12 event.go:291] \"Event occurred\""),
+            Some(Level::Error)
+        );
+        assert_eq!(
+            l("I0831 05:24:59.337848 140525127004928 report.py:14] SQLGen Errors: 1."),
+            Some(Level::Info)
+        );
+        assert_eq!(
+            l("W1030 01:08:14.634565 12 x.go:1] y"),
+            Some(Level::Warning)
+        );
+        assert_eq!(l("I0831x 05:24 ERROR"), Some(Level::Error));
     }
 
     #[test]

@@ -2,19 +2,23 @@
 //!
 //! The pipeline: [`scan`] cuts inputs into chunks and classifies them in parallel with
 //! [`classify`] (rules from [`rules`], fields from [`extract`]); [`triage`] folds the events in input
-//! order into runs, attempts and retry rows; [`output`] and [`summary`] write the results.
+//! order into runs, attempts and retry rows; [`plan`] filters them, escalates them and turns them
+//! into ordered range commands; [`output`] and [`summary`] write the results. `plan` reads a saved
+//! manifest instead of logs; [`diff`] compares two.
 
 pub mod category;
 pub mod classify;
 pub mod completeness;
 pub mod config;
 pub mod date;
+pub mod diff;
 pub mod error;
 pub mod extract;
 pub mod history;
 pub mod manifest;
 mod mapped;
 pub mod output;
+pub mod plan;
 pub mod processors;
 pub mod rules;
 pub mod scan;
@@ -29,9 +33,17 @@ use std::io::{self, Write};
 use classify::Classifier;
 use config::{Config, Format};
 pub use error::{Error, Result};
-use manifest::InputStats;
+use manifest::{InputStats, Manifest};
 use scan::{Chunk, Scanner, Source};
-use triage::Triage;
+use triage::{Report, Triage};
+
+/// What a command leaves for a retry loop to do: `--exit-code` exits 1 when something remains.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// `scan`, `plan`: retry rows remain after the filters, or a crashed run never reached dates
+    /// it does not name. `diff`: pairs are still failing or new.
+    pub remains: bool,
+}
 
 /// The built-in rules with the config's rule files layered over them, compiled.
 pub fn load_classifier(config: &Config) -> Result<Classifier> {
@@ -79,11 +91,14 @@ pub fn check_rules(classifier: &Classifier) -> Vec<String> {
 
 /// Runs `scan`: reads every input, writes the manifest if asked, and prints the chosen format to
 /// `stdout`. A closed stdout (`| head`) stops the printing quietly; the manifest, if asked for, is
-/// still written.
-pub fn run_scan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<()> {
+/// still written. The filters and plan options shape every output, the manifest included.
+pub fn run_scan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<Outcome> {
     let classifier = load_classifier(config)?;
     // Read before the logs: a bad schedule or history file fails at once, not after a long scan.
     let completeness = completeness::load(config, classifier.processors())?;
+    config
+        .filters
+        .check_processors(config.processors.iter().map(String::as_str))?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)
         .build()
@@ -114,7 +129,8 @@ pub fn run_scan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<()> 
             for mut event in chunk.events.events {
                 event.line += base_line;
                 event.offset += chunk.offset;
-                if events && output::is_reported(&event) {
+                if events && output::is_reported(&event) && keeps_event(config, &classifier, &event)
+                {
                     out.write(|w| output::write_event(w, &name, &event, &classifier));
                 }
                 triage.feed(file, event);
@@ -142,28 +158,155 @@ pub fn run_scan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<()> 
             Err(e) => return Err(e),
         }
         if !out.open && !keep_scanning {
-            return Ok(());
+            return Ok(Outcome::default());
         }
     }
     bar.finish_and_clear();
     let report = triage.finish_with(completeness.as_ref());
+    let mut manifest = output::manifest(&inputs, &report);
+    let plan = plan::plan(
+        &mut manifest,
+        &config.filters,
+        &config.plan,
+        &config.processors,
+    );
     let json = (config.manifest.is_some() || config.format == Format::Json)
-        .then(|| output::manifest_json(&output::manifest(&inputs, &report)));
+        .then(|| output::manifest_json(&manifest));
     if let (Some(path), Some(json)) = (&config.manifest, &json) {
         output::write_atomically(path, json).map_err(|e| Error::io(path, e))?;
     }
     match config.format {
-        Format::Summary => out.write(|w| summary::write_summary(w, &inputs, &report)),
-        Format::Json => out.write(|w| w.write_all(json.as_deref().unwrap_or_default())),
-        Format::Csv => out.write(|w| output::write_rows(w, &report.retries, b',')),
-        Format::Tsv => out.write(|w| output::write_rows(w, &report.retries, b'\t')),
-        Format::Commands => out.write(|w| output::write_commands(w, &report.retries)),
+        Format::Summary => {
+            // The summary shows the rows the filters kept, with their plan.
+            let report = Report {
+                retries: manifest.retries.clone(),
+                summary: manifest.summary.clone(),
+                ..report
+            };
+            out.write(|w| summary::write_summary(w, &inputs, &report))
+        }
         Format::Events => {}
+        _ => write_planned(&mut out, config.format, &manifest, &plan, json.as_deref()),
     }
     out.write(|w| w.flush());
     match out.error {
         Some(e) => Err(Error::io("<stdout>", e)),
-        None => Ok(()),
+        None => Ok(Outcome {
+            remains: plan.remains(),
+        }),
+    }
+}
+
+/// Whether `-f events` prints this line under the filters.
+fn keeps_event(config: &Config, classifier: &Classifier, event: &classify::Event) -> bool {
+    config.filters.is_empty()
+        || config.filters.keeps_line(
+            Some(classifier.category(event.rule)),
+            event.processor.map(|p| classifier.processors().name(p)),
+            &event.dates,
+        )
+}
+
+/// The formats `scan` and `plan` share, from the planned manifest.
+fn write_planned(
+    out: &mut Out,
+    format: Format,
+    manifest: &Manifest,
+    plan: &plan::Plan,
+    json: Option<&[u8]>,
+) {
+    match format {
+        Format::Json => match json {
+            Some(json) => out.write(|w| w.write_all(json)),
+            None => out.write(|w| w.write_all(&output::manifest_json(manifest))),
+        },
+        Format::Csv => out.write(|w| output::write_rows(w, manifest, plan, b',')),
+        Format::Tsv => out.write(|w| output::write_rows(w, manifest, plan, b'\t')),
+        Format::Commands => out.write(|w| output::write_commands(w, manifest, plan)),
+        Format::Summary => out.write(|w| output::write_plan_summary(w, plan)),
+        Format::Events => {}
+    }
+}
+
+/// Reads a whole input: a file, or stdin for `-`. Returns the name errors use.
+fn read_input(source: &Source) -> Result<(String, Vec<u8>)> {
+    match source {
+        Source::Stdin => {
+            let mut bytes = Vec::new();
+            io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes)
+                .map_err(|e| Error::io("<stdin>", e))?;
+            Ok(("<stdin>".to_string(), bytes))
+        }
+        Source::Path(path) => {
+            if path.is_dir() {
+                return Err(Error::IsDirectory { path: path.clone() });
+            }
+            let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+            Ok((path.display().to_string(), bytes))
+        }
+    }
+}
+
+/// Runs `plan`: reads a saved manifest (no rescan), applies the filters and plan options, and
+/// prints the chosen format.
+pub fn run_plan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<Outcome> {
+    let source = config.inputs.first().unwrap_or(&Source::Stdin);
+    let (name, bytes) = read_input(source)?;
+    let mut manifest = Manifest::from_json(&name, &bytes)?;
+    let known = config
+        .processors
+        .iter()
+        .chain(manifest.retries.iter().map(|r| &r.processor))
+        .chain(manifest.succeeded.keys())
+        .map(String::as_str);
+    config.filters.check_processors(known)?;
+    let plan = plan::plan(
+        &mut manifest,
+        &config.filters,
+        &config.plan,
+        &config.processors,
+    );
+    let mut out = Out {
+        inner: stdout,
+        open: true,
+        error: None,
+    };
+    write_planned(&mut out, config.format, &manifest, &plan, None);
+    out.write(|w| w.flush());
+    match out.error {
+        Some(e) => Err(Error::io("<stdout>", e)),
+        None => Ok(Outcome {
+            remains: plan.remains(),
+        }),
+    }
+}
+
+/// Runs `diff`: compares two manifests (`inputs[0]` OLD, `inputs[1]` NEW) pair by pair.
+pub fn run_diff(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<Outcome> {
+    let [old_source, new_source] = config.inputs.as_slice() else {
+        return Err(Error::Usage("diff: give OLD and NEW manifests".to_string()));
+    };
+    let (old_name, old_bytes) = read_input(old_source)?;
+    let old = Manifest::from_json(&old_name, &old_bytes)?;
+    let (new_name, new_bytes) = read_input(new_source)?;
+    let new = Manifest::from_json(&new_name, &new_bytes)?;
+    let changes = diff::diff(&old, &new);
+    let mut out = Out {
+        inner: stdout,
+        open: true,
+        error: None,
+    };
+    match config.format {
+        Format::Tsv => out.write(|w| diff::write_tsv(w, &changes)),
+        Format::Json => out.write(|w| diff::write_json(w, &old_name, &new_name, &changes)),
+        _ => out.write(|w| diff::write_summary(w, &old_name, &new_name, &changes)),
+    }
+    out.write(|w| w.flush());
+    match out.error {
+        Some(e) => Err(Error::io("<stdout>", e)),
+        None => Ok(Outcome {
+            remains: changes.remains(),
+        }),
     }
 }
 

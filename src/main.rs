@@ -6,8 +6,9 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 
-use backfill_triage::{scan::INTERRUPTED, Error};
-use clap::Parser;
+use backfill_triage::config::Config;
+use backfill_triage::{scan::INTERRUPTED, Error, Outcome};
+use clap::{CommandFactory, Parser};
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
@@ -20,9 +21,34 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
         cli::Command::Scan(scan) => {
-            let config = scan.into_config(io::stderr().is_terminal());
+            let config = scan
+                .into_config(io::stderr().is_terminal())
+                .unwrap_or_else(|e| usage_error(e));
             let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout());
-            backfill_triage::run_scan(&config, &mut stdout).map(|()| ExitCode::SUCCESS)
+            backfill_triage::run_scan(&config, &mut stdout).map(|o| exit_status(&config, o))
+        }
+        cli::Command::Plan(plan)
+            if plan.manifest.as_os_str() == "-" && io::stdin().is_terminal() =>
+        {
+            eprintln!("backfill-triage: no input: give a MANIFEST, or pipe one into stdin ('-')");
+            return ExitCode::from(2);
+        }
+        cli::Command::Plan(plan) => {
+            let config = plan.into_config();
+            let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout());
+            backfill_triage::run_plan(&config, &mut stdout).map(|o| exit_status(&config, o))
+        }
+        cli::Command::Diff(diff)
+            if (diff.old.as_os_str() == "-" || diff.new.as_os_str() == "-")
+                && io::stdin().is_terminal() =>
+        {
+            eprintln!("backfill-triage: no input: pipe the manifest given as '-' into stdin");
+            return ExitCode::from(2);
+        }
+        cli::Command::Diff(diff) => {
+            let config = diff.into_config().unwrap_or_else(|e| usage_error(e));
+            let mut stdout = io::BufWriter::with_capacity(1 << 16, io::stdout());
+            backfill_triage::run_diff(&config, &mut stdout).map(|o| exit_status(&config, o))
         }
         cli::Command::Rules(rules) => list_rules(rules),
     };
@@ -43,6 +69,22 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `--exit-code`: 1 when something is left, else 0.
+fn exit_status(config: &Config, outcome: Outcome) -> ExitCode {
+    if config.exit_code && outcome.remains {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Options that parse but do not fit together: clap's usage error, exit 2.
+fn usage_error(message: String) -> ! {
+    cli::Args::command()
+        .error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
 }
 
 fn list_rules(args: cli::RulesArgs) -> Result<ExitCode, Error> {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::category::{Action, Category};
 use crate::date::{Date, Timestamp};
+use crate::error::Error;
 
 /// Version 2: rows carry `phase`, `silent` and `command`; reasons `not_started` and `missing`;
 /// runs carry `not_started`, `planned` and the file of their last progress; `completeness`, present
@@ -32,6 +33,53 @@ pub struct Manifest {
     /// What `--expected-dates` and `--run-history` found; absent without them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completeness: Option<Completeness>,
+}
+
+impl Manifest {
+    /// Reads a manifest back (`plan`, `diff`): JSON with this [`SCHEMA_VERSION`], whose rows name
+    /// processors and phases that are words (they go into shell commands). `name` is what errors
+    /// call the input.
+    pub fn from_json(name: &str, bytes: &[u8]) -> crate::error::Result<Manifest> {
+        let fail = |message: String| Error::Manifest {
+            path: name.to_string(),
+            message,
+        };
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| fail(format!("not a backfill-triage manifest (not JSON: {e})")))?;
+        let version = match value.get("schema_version") {
+            Some(v) => v.as_u64().ok_or_else(|| {
+                fail(format!(
+                    "not a backfill-triage manifest (schema_version is {v})"
+                ))
+            })?,
+            None => {
+                return Err(fail(
+                    "not a backfill-triage manifest (no schema_version)".to_string(),
+                ))
+            }
+        };
+        if version != u64::from(SCHEMA_VERSION) {
+            return Err(fail(format!(
+                "schema_version {version}, this version reads {SCHEMA_VERSION}: scan the logs again"
+            )));
+        }
+        let manifest: Manifest = serde_json::from_value(value)
+            .map_err(|e| fail(format!("not a backfill-triage manifest ({e})")))?;
+        let word = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        };
+        for (i, r) in manifest.retries.iter().enumerate() {
+            if !word(&r.processor) || !word(&r.phase) {
+                return Err(fail(format!(
+                    "retries[{i}]: processor {:?} or phase {:?} is not a word (letters, digits, '_', '-')",
+                    r.processor, r.phase
+                )));
+            }
+        }
+        Ok(manifest)
+    }
 }
 
 /// Consecutive calendar days, written `A..B` (or `A` for one day).
@@ -190,6 +238,29 @@ impl Reason {
             Reason::Gap => "gap",
             Reason::Missing => "missing",
         }
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Reason {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Reason, String> {
+        Reason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                let known: Vec<_> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+                format!(
+                    "unknown reason '{}' (known: {})",
+                    s.escape_debug(),
+                    known.join(", ")
+                )
+            })
     }
 }
 

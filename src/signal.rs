@@ -39,7 +39,10 @@ pub enum Signal {
         claims_success: bool,
     },
     /// A count summary (`Done: 2 succeeded, 1 failed (2024-02-03)`): the event's dates failed.
-    Summary,
+    /// `tally`: it also counts successes, so it is the final word of the attempt it is in.
+    Summary {
+        tally: bool,
+    },
     /// `Traceback (most recent call last):`
     Traceback,
     /// A chained-exception marker: the exception before it is the root cause.
@@ -204,7 +207,9 @@ impl SignalReader {
             }
         }
         if let Some(dates) = failed() {
-            return reading(Signal::Summary, dates);
+            let lower = line.to_ascii_lowercase();
+            let tally = vocab::outcome_words(&lower).iter().any(|w| !w.1);
+            return reading(Signal::Summary { tally }, dates);
         }
         let banner = triggers & (trigger::BANNER | trigger::START) != 0 && processor.is_none();
         if banner {

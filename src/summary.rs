@@ -83,6 +83,19 @@ pub fn write_summary(
             }
             writeln!(out)?;
         }
+        if run.not_started > 0 {
+            writeln!(
+                out,
+                "     {} DATE{} NEVER STARTED: the run crashed before reaching {}",
+                run.not_started,
+                if run.not_started == 1 { "" } else { "S" },
+                if run.planned.is_some() {
+                    "them (retry rows with reason not_started)"
+                } else {
+                    "them, and the log does not name them: re-run the script"
+                }
+            )?;
+        }
     }
 
     write_completeness(out, report)?;
@@ -93,6 +106,19 @@ pub fn write_summary(
         s.retries,
         plural(s.retries)
     )?;
+    let unnamed: u64 = report
+        .runs
+        .iter()
+        .filter(|r| r.planned.is_none())
+        .map(|r| u64::from(r.not_started))
+        .sum();
+    if unnamed > 0 {
+        writeln!(
+            out,
+            "  and {unnamed} date{} never started that no row can name: re-run the backfill script",
+            plural(unnamed)
+        )?;
+    }
     for category in Category::ALL {
         let rows: Vec<_> = report
             .retries
@@ -120,6 +146,7 @@ pub fn write_summary(
                     let gaps: Vec<String> = r.blocked_by.iter().map(|d| d.to_string()).collect();
                     format!(" (blocked by {})", gaps.join(", "))
                 }
+                Reason::Failed if r.silent => " (silent: a success line hid it)".to_string(),
                 Reason::Failed if r.failures > 1 => format!(" (failed {} times)", r.failures),
                 Reason::Failed => String::new(),
             };

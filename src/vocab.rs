@@ -1,7 +1,32 @@
-//! The vocabulary: every word the reader looks for to see what a line says about runs and
-//! attempts, written once. The scanner's SIMD prefilter, the classifier's trigger automaton, its
-//! regexes, the exception-name check and the README's list are all derived from these tables, so a
-//! word added here is found everywhere (the fuzzer once found two hand-kept copies that disagreed).
+//! The vocabulary: every word the reader looks for to see how severe a line is and what it says
+//! about runs and attempts, written once. The level reader, the scanner's SIMD prefilter, the
+//! classifier's trigger automaton, its regexes, the exception-name check and the README's list are
+//! all derived from these tables, so a word added here is found everywhere (the fuzzer once found
+//! two hand-kept copies that disagreed).
+
+use crate::extract::Level;
+
+/// The level words logging libraries print, in upper case, and what each means. A word counts when
+/// it is printed in upper case (`ERROR`, `[WARNING]`), tagged as a level in any case (`[error]`,
+/// `level=error`, `"severity": "error"`) or stands as a table column in any case, followed by two
+/// spaces (`kubectl` events: `Warning  BackOff`, `Normal   Scheduled`). `NORMAL` is a level only
+/// as such a column or tag: as a bare upper-case word it is just a word.
+pub const LEVEL_WORDS: [(&[u8], Level); 14] = [
+    (b"TRACE", Level::Trace),
+    (b"DEBUG", Level::Debug),
+    (b"INFO", Level::Info),
+    (b"NOTICE", Level::Info),
+    (b"NORMAL", Level::Info),
+    (b"WARN", Level::Warning),
+    (b"WARNING", Level::Warning),
+    (b"ERROR", Level::Error),
+    (b"ERR", Level::Error),
+    (b"SEVERE", Level::Error),
+    (b"CRITICAL", Level::Critical),
+    (b"CRIT", Level::Critical),
+    (b"FATAL", Level::Fatal),
+    (b"PANIC", Level::Fatal),
+];
 
 /// Verbs that open an attempt when a processor follows them (`Starting PProcessor for D`).
 pub const START_VERBS: [&str; 8] = [
@@ -88,8 +113,15 @@ pub const EXCEPTION_SUFFIXES: [&str; 16] = [
     "Failure",
 ];
 
-/// The words, besides exception names, that can make an unlevelled line a failure.
-pub const FAILURE_TRIGGERS: [&str; 4] = ["error", "critical", "fatal", "panic"];
+/// The words, besides exception names, that can make an unlevelled line a failure: the failure
+/// levels' words (shorter ones, such as `ERR`, are inside longer ones).
+fn failure_triggers() -> Vec<String> {
+    LEVEL_WORDS
+        .iter()
+        .filter(|(word, level)| level.is_failure() && word.len() >= 4)
+        .map(|(word, _)| String::from_utf8_lossy(word).to_ascii_lowercase())
+        .collect()
+}
 
 /// Every word whose presence matters on a line logged below ERROR (starts, successes, progress,
 /// banners, run ends, gap lists, skips, retries, count summaries).
@@ -168,7 +200,11 @@ pub fn triggers() -> Vec<(String, u16)> {
     let lower = |w: &str| w.to_ascii_lowercase();
     let mut out: Vec<(String, u16)> = Vec::new();
     let mut add = |words: &[&str], bit: u16| out.extend(words.iter().map(|w| (lower(w), bit)));
-    add(&FAILURE_TRIGGERS, FAIL_WORD);
+    let levels = failure_triggers();
+    add(
+        &levels.iter().map(String::as_str).collect::<Vec<_>>(),
+        FAIL_WORD,
+    );
     let suffixes: Vec<&str> = EXCEPTION_SUFFIXES.to_vec();
     add(&suffixes, FAIL_WORD);
     add(&[CROSS_MARK], CROSS);
@@ -265,6 +301,26 @@ mod tests {
             assert!(found(line), "{line}");
         }
         assert!(!found("2025-11-29 10:00:00 - INFO - loaded 418 rows"));
+    }
+
+    #[test]
+    fn the_readme_lists_every_signal_word() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("Signal words on lines logged below ERROR:")
+            .expect("the README's signal-word paragraph");
+        let paragraph = &readme[start..];
+        let paragraph =
+            paragraph[..paragraph.find("\n\n").unwrap_or(paragraph.len())].replace('\n', " ");
+        let mut want: Vec<&str> = signal_words();
+        want.extend([CHECK_MARK, SKIP_MARK]);
+        for w in want {
+            let listed = [format!(": {w},"), format!(" {w},"), format!(" {w} and")]
+                .iter()
+                .any(|form| paragraph.contains(form.as_str()))
+                || paragraph.contains(&format!(" and {w}."));
+            assert!(listed, "the README's signal-word list lacks {w:?}");
+        }
     }
 
     #[test]

@@ -156,6 +156,8 @@ pub struct Table {
     pub orphans: Vec<Cause>,
     /// The time of the latest line with one.
     pub now: Option<Timestamp>,
+    /// The line being folded: what closes an attempt normally.
+    pub at: At,
     pub counts: Counts,
 }
 
@@ -189,6 +191,7 @@ impl Table {
             pending_gap_line: None,
             orphans: Vec::new(),
             now: None,
+            at: At { file: 0, line: 0 },
             counts: Counts::default(),
         }
     }
@@ -499,7 +502,17 @@ impl Table {
                 }
             }
             if matches!(state, State::Interrupted | State::NotStarted) {
-                pair.cut = cut.map(|(at, text)| (at, text.to_string()));
+                pair.cut = Some(match cut {
+                    Some((at, text)) => (at, text.to_string()),
+                    None => {
+                        let stopped =
+                            on.map_or(a.dates[0], |on| a.dates[on.min(a.dates.len() - 1)]);
+                        (
+                            self.at,
+                            format!("the attempt stopped at {stopped}, before this date"),
+                        )
+                    }
+                });
             }
             pair.time = a.last.or(pair.time);
             self.counts.add(state, 1);
@@ -765,18 +778,18 @@ impl Table {
             status,
         } = line;
         let locked = self.chain && exception;
-        let target = match self.owner {
+        let owned = match self.owner {
             Some(owner) if exception => Some(owner),
             _ => None,
         };
         // An exception's message may mention another processor ("upstream processor p failed"):
-        // inside an attempt that is content, not attribution.
-        let processor = if exception && !tagged && self.has_open() {
+        // inside a traceback or an attempt that is content, not attribution.
+        let processor = if owned.is_some() || (exception && !tagged && self.has_open()) {
             None
         } else {
             processor
         };
-        let target = target.unwrap_or_else(|| match processor {
+        let target = owned.unwrap_or_else(|| match processor {
             Some(p) => match self.open_of(p) {
                 Some(i) => Target::Attempt(self.open[i].id),
                 None => match dates.first().copied().or(self.ctx) {
@@ -805,12 +818,21 @@ impl Table {
             },
             Target::Pair(d, p) => self.status((d, p), Some(cause), locked),
             Target::Waiting => {
-                match processor {
-                    Some(p) => self.waiting.push(Waiting::Status {
+                match (owned, processor, self.waiting.last_mut()) {
+                    // The traceback of the waiting line before it.
+                    (Some(_), _, Some(Waiting::Status { cause: slot, .. })) => {
+                        merge(slot, cause, locked)
+                    }
+                    (Some(_), _, Some(Waiting::Cause(old))) => {
+                        let mut slot = Some(old.clone());
+                        merge(&mut slot, cause, locked);
+                        *old = slot.expect("merge keeps a cause");
+                    }
+                    (_, Some(p), _) => self.waiting.push(Waiting::Status {
                         processor: p,
                         cause: Some(cause),
                     }),
-                    None => self.waiting.push(Waiting::Cause(cause)),
+                    (_, None, _) => self.waiting.push(Waiting::Cause(cause)),
                 }
                 self.waiting_dates.extend(dates);
             }
@@ -852,8 +874,14 @@ impl Table {
     }
 
     /// A count summary's failed dates: per-date failures inside the processor's open attempt, or
-    /// date failures.
-    pub fn summary(&mut self, processor: Option<ProcessorId>, dates: &[Date], cause: Cause) {
+    /// date failures. A `tally` (it counts successes too) is the attempt's final word: it ends it.
+    pub fn summary(
+        &mut self,
+        processor: Option<ProcessorId>,
+        dates: &[Date],
+        cause: Cause,
+        tally: bool,
+    ) {
         let i = processor
             .and_then(|p| self.open_of(p))
             .or_else(|| self.most_recent());
@@ -863,6 +891,10 @@ impl Table {
                 .any(|d| self.open[i].dates.binary_search(d).is_ok())
             {
                 self.attempt_failure(i, cause, dates, false);
+                if tally {
+                    let a = self.open.remove(i);
+                    self.close(a, None);
+                }
                 return;
             }
         }

@@ -174,6 +174,7 @@ impl<'c> Triage<'c> {
             file,
             line: event.line,
         };
+        self.table.at = at;
         if event.time.is_some() {
             self.table.now = event.time;
             self.runs.note_time(event.time);
@@ -224,7 +225,8 @@ impl<'c> Triage<'c> {
             Signal::RunComplete { claims_success } => {
                 if !event.dates.is_empty() {
                     let cause = self.cause(at, &event);
-                    self.table.summary(event.processor, &event.dates, cause);
+                    self.table
+                        .summary(event.processor, &event.dates, cause, false);
                 }
                 self.table.flush(Flush::EndOfDate);
                 self.table.close_all();
@@ -235,9 +237,10 @@ impl<'c> Triage<'c> {
                 }
                 self.table.begin_run(None);
             }
-            Signal::Summary => {
+            Signal::Summary { tally } => {
                 let cause = self.cause(at, &event);
-                self.table.summary(event.processor, &event.dates, cause);
+                self.table
+                    .summary(event.processor, &event.dates, cause, *tally);
             }
             Signal::Chain => self.table.chain(),
             Signal::Traceback | Signal::Retry | Signal::None => {}
@@ -374,3 +377,6 @@ impl<'c> Triage<'c> {
         )
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -30,6 +30,58 @@ const TIMED_LOG: &str = "\
 const TSV_HEADER: &str =
     "date\tprocessor\tcategory\taction\treason\tfailures\tblocked_by\tfile\tline\terror\n";
 
+/// Runs `scan ARGS -f json` in `dir` and returns the run, the manifest (its counts checked) and
+/// its rows, one line each in the columns of [`TSV_HEADER`], in the manifest's order (date, then
+/// processor). Taken from the manifest, they do not depend on how CSV/TSV order their columns.
+fn scan_rows(dir: &Path, args: &[&str]) -> (Run, Value, String) {
+    let run = run_in(dir, &[args, &["-f", "json"]].concat(), None).success();
+    let m = manifest(&run);
+    let mut rows = String::from(TSV_HEADER);
+    for r in m["retries"].as_array().expect("retries") {
+        let blocked: Vec<&str> = r["blocked_by"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap())
+            .collect();
+        let text = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+        rows.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            text("date"),
+            text("processor"),
+            text("category"),
+            text("action"),
+            text("reason"),
+            r["failures"],
+            blocked.join(","),
+            text("file"),
+            r["line"],
+            text("error"),
+        ));
+    }
+    (run, m, rows)
+}
+
+/// Keeps columns `keep` (indices into [`TSV_HEADER`]'s) of every row but the header, joined by
+/// spaces, with `file:line` for 7 and 8 together.
+fn cut(rows: &str, keep: &[usize]) -> String {
+    rows.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let mut out: Vec<String> = Vec::new();
+            for &k in keep {
+                match k {
+                    7 => out.push(format!("{}:{}", f[7], f[8])),
+                    8 => {}
+                    k => out.push(f[k].to_string()),
+                }
+            }
+            out.join(" ") + "\n"
+        })
+        .collect()
+}
+
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).expect("test file written");
 }
@@ -103,7 +155,7 @@ fn check_counts(m: &Value, run: &Run) {
 
 /// The playbook's Scenario 6 symptom, verbatim: the script says every date succeeded. The
 /// schedule has three dates the log never mentions: each is missing for all five processors,
-/// and the ready commands are the playbook's Scenario 6 recovery loop.
+/// and the retry plan runs the playbook's Scenario 6 recovery loop.
 #[test]
 fn scenario6_verbatim_with_three_unmentioned_scheduled_dates_gives_fifteen_missing_rows() {
     let dir = tempdir();
@@ -118,40 +170,17 @@ fn scenario6_verbatim_with_three_unmentioned_scheduled_dates_gives_fifteen_missi
         "# MISSING_DATES from the playbook's Scenario 6\n2022-03-15\n\n2022-04-20\n2023-01-10\n",
     );
     let args = ["scan", "scenario6.log", "--expected-dates", "schedule.txt"];
-    let base = run_in(dir.path(), &args, None).success();
-    assert!(
-        base.stdout().contains("#1 scenario6.log:1  completed"),
-        "{}",
-        base.report()
-    );
-
-    let csv = run_in(dir.path(), &[&args[..], &["-f", "csv"]].concat(), None).success();
-    let mut want =
-        String::from("date,processor,category,action,reason,failures,blocked_by,file,line,error\n");
-    for (date, line) in [("2022-03-15", 2), ("2022-04-20", 4), ("2023-01-10", 5)] {
+    let (json, m, rows) = scan_rows(dir.path(), &args);
+    let dates = [("2022-03-15", 2), ("2022-04-20", 4), ("2023-01-10", 5)];
+    let mut want = String::from(TSV_HEADER);
+    for (date, line) in dates {
         for p in PROCESSORS {
             want.push_str(&format!(
-                "{date},{p},script_infrastructure,rerun,missing,0,,schedule.txt,{line},expected date never attempted: no log line mentions it\n"
+                "{date}\t{p}\tscript_infrastructure\trerun\tmissing\t0\t\tschedule.txt\t{line}\texpected date never attempted: no log line mentions it\n"
             ));
         }
     }
-    assert_text(&want, &csv.stdout(), "CSV rows", Some(&csv));
-
-    let commands = run_in(dir.path(), &[&args[..], &["-f", "commands"]].concat(), None).success();
-    let mut want = String::from(
-        "#!/usr/bin/env bash\n# Retry plan from backfill-triage: 15 (date, processor) pairs.\nset -u\n",
-    );
-    for date in ["2022-03-15", "2022-04-20", "2023-01-10"] {
-        for p in PROCESSORS {
-            want.push_str(&format!(
-                "./bin/run_backfill.sh analytics/{p} --start-date={date} --end-date={date} --skip-downstream-trigger=true  # missing script_infrastructure\n"
-            ));
-        }
-    }
-    assert_text(&want, &commands.stdout(), "commands", Some(&commands));
-
-    let json = run_in(dir.path(), &[&args[..], &["-f", "json"]].concat(), None).success();
-    let m = manifest(&json);
+    assert_text(&want, &rows, "rows", Some(&json));
     let per: Vec<Value> = PROCESSORS
         .iter()
         .map(|p| json!({"processor": p, "expected": 3, "succeeded": 0, "failed": 0, "missing": 3}))
@@ -170,8 +199,32 @@ fn scenario6_verbatim_with_three_unmentioned_scheduled_dates_gives_fifteen_missi
         json.report()
     );
     assert_eq!(m["summary"]["by_category"]["script_infrastructure"], 15);
+    assert_eq!(m["runs"][0]["completed"], true, "{}", json.report());
 
-    let summary = base.stdout();
+    // The ready commands: the playbook's loop over the missing dates and the five processors.
+    let commands = run_in(dir.path(), &[&args[..], &["-f", "commands"]].concat(), None).success();
+    let got: Vec<String> = commands
+        .stdout()
+        .lines()
+        .filter(|l| l.starts_with("./bin/"))
+        .map(str::to_string)
+        .collect();
+    let mut want: Vec<String> = Vec::new();
+    for p in PROCESSORS {
+        for (date, _) in dates {
+            want.push(format!(
+                "./bin/run_backfill.sh analytics/{p} --start-date={date} --end-date={date} --skip-downstream-trigger=true"
+            ));
+        }
+    }
+    assert_text(
+        &want.join("\n"),
+        &got.join("\n"),
+        "commands",
+        Some(&commands),
+    );
+
+    let summary = run_in(dir.path(), &args, None).success();
     let block =
         "\nCompleteness: 3 expected dates (schedule.txt, 2022-03-15..2023-01-10); 15 missing pairs
   processor                      expected succeeded failed missing
@@ -180,12 +233,12 @@ fn scenario6_verbatim_with_three_unmentioned_scheduled_dates_gives_fifteen_missi
   team_offense_game_summary             3         0      0       3
   upcoming_player_game_context          3         0      0       3
   upcoming_team_game_context            3         0      0       3
-\nRetries: 15 (date, processor) pairs\n";
-    assert!(summary.contains(block), "{}", base.report());
+";
+    assert!(summary.stdout().contains(block), "{}", summary.report());
 }
 
 /// The scenario 6 fixture log with the schedule and run history that go with it: the whole
-/// manifest and summary against golden files.
+/// manifest and summary against golden files, and the rows worked out by hand.
 #[test]
 fn scenario6_log_with_its_schedule_and_run_history() {
     let args = [
@@ -196,8 +249,7 @@ fn scenario6_log_with_its_schedule_and_run_history() {
         "--run-history",
         "fixtures/scenario6_history.csv",
     ];
-    let json = run(&[&args[..], &["-f", "json"]].concat(), None).success();
-    manifest(&json);
+    let (json, _, rows) = scan_rows(&root(), &args);
     assert_golden(
         &root().join("tests/golden/scenario6_completeness.manifest.json"),
         &json.stdout(),
@@ -209,29 +261,16 @@ fn scenario6_log_with_its_schedule_and_run_history() {
         &summary.stdout(),
         &summary,
     );
-    // The rows, worked out by hand from the log, the schedule and the history (see the README's
-    // Completeness section): 2022-03-15 player_game_summary's MemoryError is cleared by the manual
-    // retry at 09:30; 2022-03-16 player_game_summary failed in the history only; 2022-04-20
+    // See fixtures/README.md: 2022-03-15 player_game_summary's MemoryError is cleared by the
+    // manual retry at 09:30; 2022-03-16 player_game_summary failed in the history only; 2022-04-20
     // team_offense's Permission denied is later than the history's success of the day before;
     // 2023-01-10 team_defense failed in both (the log's line is the evidence); 2023-01-11
     // upcoming_team failed in the history 2 s after the log said completed; 2022-03-16 (4 left),
     // 2022-04-21 and 2023-01-12 were never attempted.
-    let tsv = run(&[&args[..], &["-f", "tsv"]].concat(), None).success();
-    let cut: String = tsv
-        .stdout()
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            format!("{} {} {} {} {}:{}\n", f[0], f[1], f[2], f[4], f[7], f[8])
-        })
-        .collect();
-    let mut want = String::from("date processor category reason file:line\n");
     let log = "fixtures/scenario6_completed_with_failures.log";
     let history = "fixtures/scenario6_history.csv";
     let schedule = "fixtures/scenario6_schedule.csv";
-    want.push_str(&format!(
-        "2022-03-16 player_game_summary data_availability failed {history}:2\n"
-    ));
+    let mut want = format!("2022-03-16 player_game_summary data_availability failed {history}:2\n");
     for p in &PROCESSORS[1..] {
         want.push_str(&format!(
             "2022-03-16 {p} script_infrastructure missing {schedule}:4\n"
@@ -256,7 +295,7 @@ fn scenario6_log_with_its_schedule_and_run_history() {
             "2023-01-12 {p} script_infrastructure missing {schedule}:12\n"
         ));
     }
-    assert_text(&want, &cut, "rows", Some(&tsv));
+    assert_text(&want, &cut(&rows, &[0, 1, 2, 4, 7]), "rows", Some(&json));
 }
 
 /// The history's manual retry clears the log's MemoryError row, and its failures add rows whose
@@ -265,26 +304,21 @@ fn scenario6_log_with_its_schedule_and_run_history() {
 #[test]
 fn a_history_success_clears_a_log_failure_and_a_history_failure_adds_a_row() {
     let log = "fixtures/scenario6_completed_with_failures.log";
-    let without = run(&["scan", log, "-f", "tsv"], None).success();
+    let (without, _, rows) = scan_rows(&root(), &["scan", log]);
     assert!(
-        without
-            .stdout()
-            .contains("2022-03-15\tplayer_game_summary\tresource_exhaustion"),
+        rows.contains("2022-03-15\tplayer_game_summary\tresource_exhaustion"),
         "the log alone has the MemoryError row\n{}",
         without.report()
     );
-    let with = run(
+    let (json, m, rows) = scan_rows(
+        &root(),
         &[
             "scan",
             log,
             "--run-history",
             "fixtures/scenario6_history.csv",
-            "-f",
-            "tsv",
         ],
-        None,
-    )
-    .success();
+    );
     let want = format!(
         "{TSV_HEADER}\
 2022-03-16\tplayer_game_summary\tdata_availability\tbackfill_upstream_then_rerun\tfailed\t1\t\tfixtures/scenario6_history.csv\t2\tFileNotFoundError: No raw data found for game_date=2022-03-16
@@ -293,20 +327,7 @@ fn a_history_success_clears_a_log_failure_and_a_history_failure_adds_a_row() {
 2023-01-11\tupcoming_team_game_context\tresource_exhaustion\trerun_with_backoff\tfailed\t1\t\tfixtures/scenario6_history.csv\t26\tgoogle.api_core.exceptions.Forbidden: 403 Exceeded rate limits: too many table update operations for this table
 "
     );
-    assert_text(&want, &with.stdout(), "TSV rows", Some(&with));
-    let json = run(
-        &[
-            "scan",
-            log,
-            "--run-history",
-            "fixtures/scenario6_history.csv",
-            "-f",
-            "json",
-        ],
-        None,
-    )
-    .success();
-    let m = manifest(&json);
+    assert_text(&want, &rows, "rows", Some(&json));
     assert_eq!(
         m["completeness"]["history"],
         json!({
@@ -381,20 +402,9 @@ fn the_latest_record_wins_and_an_untimed_history_wins_over_the_logs() {
             (1, 1, 0),
         ),
     ] {
-        let tsv = run_in(
-            dir.path(),
-            &["scan", "run.log", "--run-history", file, "-f", "tsv"],
-            None,
-        )
-        .success();
-        assert_text(&want, &tsv.stdout(), file, Some(&tsv));
-        let json = run_in(
-            dir.path(),
-            &["scan", "run.log", "--run-history", file, "-f", "json"],
-            None,
-        )
-        .success();
-        let h = &manifest(&json)["completeness"]["history"];
+        let (json, m, rows) = scan_rows(dir.path(), &["scan", "run.log", "--run-history", file]);
+        assert_text(&want, &rows, file, Some(&json));
+        let h = &m["completeness"]["history"];
         assert_eq!(
             (
                 h["cleared"].as_u64().unwrap(),
@@ -413,26 +423,22 @@ fn the_latest_record_wins_and_an_untimed_history_wins_over_the_logs() {
 fn a_scheduled_date_other_processors_ran_gives_missing_rows_for_the_rest() {
     let dir = tempdir();
     write(dir.path(), "run.log", TIMED_LOG);
-    let tsv = run_in(
+    let (json, _, rows) = scan_rows(
         dir.path(),
         &[
             "scan",
             "run.log",
             "--expected-dates",
             "2023-11-15..2023-11-15",
-            "-f",
-            "tsv",
         ],
-        None,
-    )
-    .success();
+    );
     let mut want = format!("{TSV_HEADER}2023-11-15\tplayer_game_summary\tprocessing_error\tfix_code_then_rerun\tfailed\t1\t\trun.log\t4\t2025-11-29 10:00:05,000 - ERROR - analytics.player_game_summary - ZeroDivisionError: division by zero\n");
     for p in &PROCESSORS[2..] {
         want.push_str(&format!(
             "2023-11-15\t{p}\tscript_infrastructure\trerun\tmissing\t0\t\t2023-11-15..2023-11-15\t0\texpected date, but this processor never ran it: no log line of it on this date (other processors ran the date)\n"
         ));
     }
-    assert_text(&want, &tsv.stdout(), "TSV rows", Some(&tsv));
+    assert_text(&want, &rows, "rows", Some(&json));
 }
 
 /// A range: every calendar day is expected; log dates outside it are reported, never rows (their
@@ -441,16 +447,7 @@ fn a_scheduled_date_other_processors_ran_gives_missing_rows_for_the_rest() {
 fn expected_dates_as_a_range_report_the_log_dates_outside_it() {
     let log = "fixtures/scenario6_completed_with_failures.log";
     let args = ["scan", log, "--expected-dates", "2023-01-10..2023-01-13"];
-    let tsv = run(&[&args[..], &["-f", "tsv"]].concat(), None).success();
-    let cut: String = tsv
-        .stdout()
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            format!("{} {} {} {}:{}\n", f[0], f[1], f[4], f[7], f[8])
-        })
-        .collect();
+    let (json, m, rows) = scan_rows(&root(), &args);
     let mut want = format!(
         "2022-03-15 player_game_summary failed {log}:18\n\
          2022-04-20 team_offense_game_summary failed {log}:47\n\
@@ -461,10 +458,8 @@ fn expected_dates_as_a_range_report_the_log_dates_outside_it() {
             want.push_str(&format!("{date} {p} missing 2023-01-10..2023-01-13:0\n"));
         }
     }
-    assert_text(&want, &cut, "rows", Some(&tsv));
-
-    let json = run(&[&args[..], &["-f", "json"]].concat(), None).success();
-    let c = &manifest(&json)["completeness"];
+    assert_text(&want, &cut(&rows, &[0, 1, 4, 7]), "rows", Some(&json));
+    let c = &m["completeness"];
     assert_eq!(
         c["unexpected"],
         json!(["2022-03-15", "2022-04-20"]),
@@ -515,43 +510,25 @@ fn expected_dates_from_a_plain_list_and_a_bq_csv_give_the_same_rows() {
          0022200641,2023-01-12,BOS,BKN\n\
          \"0022200660\",\"2023-01-14\",\"LAL, the Lakers\",PHI\n",
     );
-    let rows = |file: &str, lines: [u64; 2]| {
-        let mut want = String::new();
-        for (date, line) in [("2023-01-12", lines[0]), ("2023-01-14", lines[1])] {
-            for p in PROCESSORS {
-                want.push_str(&format!("{date}\t{p}\tmissing\t{file}\t{line}\n"));
-            }
-        }
-        want
-    };
     for (file, lines) in [
         ("plain.txt", [4, 5]),
         ("bq.csv", [4, 5]),
         ("games.csv", [3, 4]),
     ] {
-        let tsv = run_in(
-            dir.path(),
-            &["scan", "run.log", "--expected-dates", file, "-f", "tsv"],
-            None,
-        )
-        .success();
-        let cut: String = tsv
-            .stdout()
+        let (json, m, rows) = scan_rows(dir.path(), &["scan", "run.log", "--expected-dates", file]);
+        let mut want = String::new();
+        for (date, line) in [("2023-01-12", lines[0]), ("2023-01-14", lines[1])] {
+            for p in PROCESSORS {
+                want.push_str(&format!("{date} {p} missing {file}:{line}\n"));
+            }
+        }
+        let got: String = cut(&rows, &[0, 1, 4, 7])
             .lines()
-            .filter(|l| l.contains("\tmissing\t"))
-            .map(|l| {
-                let f: Vec<&str> = l.split('\t').collect();
-                format!("{}\t{}\t{}\t{}\t{}\n", f[0], f[1], f[4], f[7], f[8])
-            })
+            .filter(|l| l.contains(" missing "))
+            .map(|l| format!("{l}\n"))
             .collect();
-        assert_text(&rows(file, lines), &cut, file, Some(&tsv));
-        let json = run_in(
-            dir.path(),
-            &["scan", "run.log", "--expected-dates", file, "-f", "json"],
-            None,
-        )
-        .success();
-        let c = &manifest(&json)["completeness"];
+        assert_text(&want, &got, file, Some(&json));
+        let c = &m["completeness"];
         assert_eq!(c["expected"]["dates"], 3, "{}", json.report());
         assert_eq!(c["processors"][0]["succeeded"], 1, "{}", json.report());
         assert_eq!(
@@ -697,22 +674,17 @@ fn history_records_clear_or_replace_interrupted_not_started_and_gap_rows() {
          2023-11-10,PlayerGameSummaryProcessor,true,\n\
          2023-11-10,TeamDefenseGameSummaryProcessor,false,\"Traceback (most recent call last):\n  File \"\"x.py\"\", line 3, in f\nValueError: NULL value in column 'points'\"\n",
     );
-    let cut = |run: &Run| -> Vec<String> {
-        run.stdout()
+    let rows = |log: &str, history: Option<&str>| -> (Run, Vec<String>) {
+        let mut args = vec!["scan", log];
+        args.extend(history.iter().flat_map(|h| ["--run-history", *h]));
+        let (run, _, rows) = scan_rows(dir.path(), &args);
+        let lines = cut(&rows, &[0, 1, 2, 4, 7])
             .lines()
-            .skip(1)
-            .map(|l| {
-                let f: Vec<&str> = l.split('\t').collect();
-                format!("{} {} {} {} {}:{}\n", f[0], f[1], f[2], f[4], f[7], f[8])
-            })
-            .collect()
+            .map(|l| format!("{l}\n"))
+            .collect();
+        (run, lines)
     };
     // The rows without the history (the fixtures' truths), changed as the history says.
-    let scan = |log: &str, history: Option<&str>| {
-        let mut args = vec!["scan", log, "-f", "tsv"];
-        args.extend(history.iter().flat_map(|h| ["--run-history", *h]));
-        run_in(dir.path(), &args, None).success()
-    };
     let edit = |rows: Vec<String>, key: &str, now: Option<&str>, was: &str| -> Vec<String> {
         let at = rows
             .iter()
@@ -727,7 +699,7 @@ fn history_records_clear_or_replace_interrupted_not_started_and_gap_rows() {
         rows
     };
 
-    let before = cut(&scan("crash.log", None));
+    let (_, before) = rows("crash.log", None);
     let want = edit(
         before,
         "2023-11-04 team_offense_game_summary",
@@ -746,15 +718,10 @@ fn history_records_clear_or_replace_interrupted_not_started_and_gap_rows() {
         Some("2023-11-06 upcoming_team_game_context resource_exhaustion failed crash.csv:4"),
         " not_started ",
     );
-    let with = scan("crash.log", Some("crash.csv"));
-    assert_text(
-        &want.concat(),
-        &cut(&with).concat(),
-        "crash rows",
-        Some(&with),
-    );
+    let (with, got) = rows("crash.log", Some("crash.csv"));
+    assert_text(&want.concat(), &got.concat(), "crash rows", Some(&with));
 
-    let before = cut(&scan("gap.log", None));
+    let (_, before) = rows("gap.log", None);
     let want = edit(before, "2023-11-10 player_game_summary", None, " gap ");
     let want = edit(
         want,
@@ -762,20 +729,9 @@ fn history_records_clear_or_replace_interrupted_not_started_and_gap_rows() {
         Some("2023-11-10 team_defense_game_summary processing_error failed gap.csv:3"),
         " gap ",
     );
-    let with = scan("gap.log", Some("gap.csv"));
-    assert_text(
-        &want.concat(),
-        &cut(&with).concat(),
-        "gap rows",
-        Some(&with),
-    );
-    let json = run_in(
-        dir.path(),
-        &["scan", "gap.log", "--run-history", "gap.csv", "-f", "json"],
-        None,
-    )
-    .success();
-    let m = manifest(&json);
+    let (with, got) = rows("gap.log", Some("gap.csv"));
+    assert_text(&want.concat(), &got.concat(), "gap rows", Some(&with));
+    let (json, m, _) = scan_rows(dir.path(), &["scan", "gap.log", "--run-history", "gap.csv"]);
     assert_eq!(m["summary"]["gaps"], 3, "{}", json.report());
     assert_eq!(m["completeness"]["history"]["cleared"], 1);
     assert_eq!(m["completeness"]["history"]["added"], 1);

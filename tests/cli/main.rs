@@ -2,11 +2,14 @@
 //! the library, for property tests) on fixture logs and compares whole outputs.
 
 mod completeness;
+mod corpus;
 mod fixtures;
 mod formats;
 mod fuzz_regressions;
 mod helpers;
 mod invariance;
+mod oracle;
 mod reliability;
+mod retry_loops;
 mod rules;
 mod shapes;

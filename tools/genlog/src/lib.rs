@@ -1,4 +1,4 @@
-//! `genlog`: deterministic synthetic backfill-log generator, with ground truth.
+//! `genlog`: deterministic synthetic backfill-log generator, and its oracle.
 //!
 //! Writes a log of (roughly) any requested size in the vocabulary that `backfill-triage` reads
 //! (see the playbook, `/work/shared/playbook/backfill-failure-recovery-playbook.md`): several
@@ -7,22 +7,18 @@
 //! an outcome per attempt, `✅ ALL DATES SUCCESSFUL` / `Backfill script completed`), one run that
 //! crashes mid-attempt (`Connection lost` / `Script terminated`), later runs that retry what failed
 //! earlier, and defensive-check blocks whose gap lists name dates the log never processes.
+//! Processor names, class names, loggers and the echoed retry command come from the main crate's
+//! playbook tables ([`backfill_triage::processors`]), so the log speaks as the platform does.
 //!
-//! With `--truth PATH` it also writes the retry manifest the tool must produce for that log, as TSV
-//! (`date processor category reason blocked_by`), computed by replaying the engine rules of the
-//! project spec over the generated event stream (not by bookkeeping during generation).
-//!
-//! It depends on std only (own RNG, own argument parsing) so it builds anywhere:
+//! [`generate`] writes the log and returns the retry rows the tool must produce for it
+//! ([`TruthRow`], written by [`truth_tsv`] as `date processor category reason blocked_by`),
+//! computed by replaying the engine rules of the project spec over the generated event stream
+//! (not by bookkeeping during generation). The `genlog` binary is its command line:
 //!
 //! ```text
-//! cargo bench --bench genlog -- --size 2G --seed 42 --out /tmp/big.log --truth /tmp/big.truth.tsv
-//! rustc -O --edition 2021 benches/genlog.rs -o /tmp/genlog && /tmp/genlog --size 10M --out x.log
+//! cargo run --release -p genlog -- --size 2G --seed 42 --out /tmp/big.log --truth /tmp/big.log.truth.tsv
 //! ```
 //!
-//! Flags: `--size N[K|M|G|T]` (binary multiples, a trailing `B`/`iB` is accepted; required),
-//! `--seed N` (default 42), `--out PATH` (default stdout), `--truth PATH` (optional).
-//! Without `--size` it prints usage and exits 0, so `cargo bench` / `cargo test --all-targets`
-//! running this target without arguments do not spew gigabytes.
 //! The same size and seed always give byte-identical output.
 //!
 //! Shape (seed-independent): 4 runs taking 40/30/18/12% of the new dates; run 2 crashes at ~60%
@@ -40,24 +36,18 @@
 //! only failure line of a defensive check is the `DependencyError` ending its traceback.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::fs::File;
 use std::io::{self, Write};
-use std::time::Instant;
+use std::sync::LazyLock;
 
-const PROCS: [&str; 5] = [
-    "player_game_summary",
-    "team_defense_game_summary",
-    "team_offense_game_summary",
-    "upcoming_player_game_context",
-    "upcoming_team_game_context",
-];
-const CLASSES: [&str; 5] = [
-    "PlayerGameSummaryProcessor",
-    "TeamDefenseGameSummaryProcessor",
-    "TeamOffenseGameSummaryProcessor",
-    "UpcomingPlayerGameContextProcessor",
-    "UpcomingTeamGameContextProcessor",
-];
+use backfill_triage::processors::{class_name, DEFAULT_PHASE, DEFAULT_PROCESSORS, RETRY_COMMAND};
+
+/// How many processors each date runs: the playbook's five.
+const NP: usize = DEFAULT_PROCESSORS.len();
+/// `PlayerGameSummaryProcessor`...: how start and success lines name a processor.
+static CLASSES: LazyLock<[String; NP]> = LazyLock::new(|| DEFAULT_PROCESSORS.map(class_name));
+/// `analytics.player_game_summary`...: the Python logger of each processor's lines.
+static LOGGERS: LazyLock<[String; NP]> =
+    LazyLock::new(|| DEFAULT_PROCESSORS.map(|p| format!("{DEFAULT_PHASE}.{p}")));
 
 /// First data date processed (2021-10-19, start of the 2021-22 NBA season).
 const START: (i64, i64, i64) = (2021, 10, 19);
@@ -149,7 +139,7 @@ fn template_category(t: u8) -> &'static str {
 // ---------------------------------------------------------------------------------------------
 
 /// SplitMix64: tiny, fast, good enough statistically, and fully determined by the seed, which is
-/// all a reproducible benchmark input needs.
+/// all a reproducible log needs.
 struct Rng(u64);
 
 impl Rng {
@@ -278,8 +268,9 @@ enum Ev {
     RunStart { n: usize },
     /// `Processing date i/N: D`.
     Progress { i: usize, n: usize, day: i64 },
-    /// Bare `+ ./bin/run_backfill.sh analytics/<p> --start-date=D --end-date=D ...` echo line
-    /// (an attempt start per spec; immediately superseded by the processor's own `Starting`).
+    /// The playbook's retry command for `p` and `D` as `bash -x` echoes it, bare (`+
+    /// ./bin/run_backfill.sh analytics/<p> --start-date=D --end-date=D ...`): an attempt start per
+    /// spec, immediately superseded by the processor's own `Starting`.
     Cmd { day: i64, p: usize },
     /// `Starting <Class> for D`, noise, outcome.
     Attempt { day: i64, p: usize, out: Out },
@@ -351,7 +342,7 @@ fn plan(size: u64, rng: &mut Rng) -> Plan {
     let mut events = Vec::new();
     let mut attempts = 0u64;
     // (day -> per-processor "needs retry"), and pairs that must never be re-attempted.
-    let mut pending: BTreeMap<i64, [bool; 5]> = BTreeMap::new();
+    let mut pending: BTreeMap<i64, [bool; NP]> = BTreeMap::new();
     let mut blocked_pairs: HashSet<(i64, usize)> = HashSet::new();
     let mut carry: Vec<i64> = Vec::new();
     let mut processed: BTreeSet<i64> = BTreeSet::new();
@@ -362,10 +353,10 @@ fn plan(size: u64, rng: &mut Rng) -> Plan {
         let new_set: HashSet<i64> = new.iter().copied().collect();
 
         // Retry set: each pending pair is picked up by this run with 90% probability.
-        let mut retry: BTreeMap<i64, [bool; 5]> = BTreeMap::new();
+        let mut retry: BTreeMap<i64, [bool; NP]> = BTreeMap::new();
         for (&d, mask) in pending.iter() {
-            let mut m = [false; 5];
-            for p in 0..5 {
+            let mut m = [false; NP];
+            for p in 0..NP {
                 m[p] = mask[p] && rng.chance(9_000);
             }
             if m.iter().any(|&b| b) {
@@ -384,7 +375,7 @@ fn plan(size: u64, rng: &mut Rng) -> Plan {
             let idx = (target..n)
                 .chain(0..target)
                 .find(|&i| new_set.contains(&list[i]));
-            idx.map(|i| (i, rng.below(5) as usize))
+            idx.map(|i| (i, rng.below(NP as u64) as usize))
         } else {
             None
         };
@@ -400,19 +391,19 @@ fn plan(size: u64, rng: &mut Rng) -> Plan {
             let is_new = new_set.contains(&d);
             // Which processors run, and whether each is echoed via run_backfill.sh first.
             let (mask, echo) = if is_new {
-                ([true; 5], false)
+                ([true; NP], false)
             } else {
                 let m = retry[&d];
-                let has_blocked = (0..5).any(|p| blocked_pairs.contains(&(d, p)));
+                let has_blocked = (0..NP).any(|p| blocked_pairs.contains(&(d, p)));
                 if !has_blocked && rng.chance(5_000) {
-                    ([true; 5], false) // whole date re-run
+                    ([true; NP], false) // whole date re-run
                 } else {
                     (m, true) // "retry ONLY the failed processors"
                 }
             };
             let last_date = i + 1 == n;
             let mut any_failed = false;
-            for p in 0..5 {
+            for p in 0..NP {
                 if !mask[p] {
                     continue;
                 }
@@ -428,7 +419,7 @@ fn plan(size: u64, rng: &mut Rng) -> Plan {
                     events.push(Ev::Cmd { day: d, p });
                 }
                 let was_pending = pending.get(&d).is_some_and(|m| m[p]);
-                let last_of_run = last_date && (p + 1..5).all(|q| !mask[q]);
+                let last_of_run = last_date && (p + 1..NP).all(|q| !mask[q]);
                 let out = if last_of_run && r != CRASH_RUN {
                     // Keep the final attempt before `ALL DATES SUCCESSFUL` a success so the run
                     // end is never mistaken for that attempt's outcome.
@@ -439,7 +430,7 @@ fn plan(size: u64, rng: &mut Rng) -> Plan {
                 match &out {
                     Out::Fail { t, .. } => {
                         any_failed = true;
-                        let e = pending.entry(d).or_insert([false; 5]);
+                        let e = pending.entry(d).or_insert([false; NP]);
                         if *t == T_GAP_BLOCKED {
                             e[p] = false;
                             blocked_pairs.insert((d, p));
@@ -553,19 +544,39 @@ enum Final {
     Interrupted,
 }
 
-struct Row {
-    day: i64,
-    p: usize,
-    category: &'static str,
-    reason: &'static str,
-    blocked_by: Vec<i64>,
+/// One retry row the tool must produce: the manifest's `date processor category reason
+/// blocked_by`, in its order (date, then processor order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TruthRow {
+    pub date: String,
+    pub processor: &'static str,
+    pub category: &'static str,
+    /// `failed`, `interrupted` or `gap`.
+    pub reason: &'static str,
+    /// The gap dates of a defensive check, sorted.
+    pub blocked_by: Vec<String>,
+}
+
+/// The truth as TSV with a header (`date processor category reason blocked_by`, `blocked_by`
+/// joined with commas): what `--truth` writes and what the benchmark scripts compare with the
+/// columns of `scan --format tsv`.
+pub fn truth_tsv(rows: &[TruthRow]) -> String {
+    let mut s = String::from("date\tprocessor\tcategory\treason\tblocked_by\n");
+    for r in rows {
+        let fields = [r.date.as_str(), r.processor, r.category, r.reason];
+        s.push_str(&fields.join("\t"));
+        s.push('\t');
+        s.push_str(&r.blocked_by.join(","));
+        s.push('\n');
+    }
+    s
 }
 
 /// Follows the log as the spec does: an attempt opens at its start line and is closed by a success,
 /// the next start, a crash or a run end; the last attempt of a pair wins; a crash interrupts the
 /// open attempt and every processor not yet attempted for the context date; gap dates expand to
 /// rows for every processor whose final state is not success and that has no row of its own.
-fn truth(events: &[Ev]) -> Vec<Row> {
+fn truth(events: &[Ev]) -> Vec<TruthRow> {
     struct Open {
         day: i64,
         p: usize,
@@ -574,7 +585,7 @@ fn truth(events: &[Ev]) -> Vec<Row> {
     let mut state: HashMap<(i64, usize), Final> = HashMap::new();
     let mut open: Option<Open> = None;
     let mut ctx: Option<i64> = None;
-    let mut attempted = [false; 5];
+    let mut attempted = [false; NP];
     let mut run_open = false;
     let mut gap_dates: BTreeSet<i64> = BTreeSet::new();
 
@@ -594,7 +605,7 @@ fn truth(events: &[Ev]) -> Vec<Row> {
         open: &mut Option<Open>,
         state: &mut HashMap<(i64, usize), Final>,
         ctx: Option<i64>,
-        attempted: &[bool; 5],
+        attempted: &[bool; NP],
     ) {
         if let Some(o) = open.take() {
             state.insert((o.day, o.p), Final::Interrupted);
@@ -611,14 +622,14 @@ fn truth(events: &[Ev]) -> Vec<Row> {
         open: &mut Option<Open>,
         state: &mut HashMap<(i64, usize), Final>,
         ctx: &mut Option<i64>,
-        attempted: &mut [bool; 5],
+        attempted: &mut [bool; NP],
         day: i64,
         p: usize,
     ) {
         close(open, state);
         if *ctx != Some(day) {
             *ctx = Some(day);
-            *attempted = [false; 5];
+            *attempted = [false; NP];
         }
         attempted[p] = true;
         *open = Some(Open {
@@ -640,7 +651,7 @@ fn truth(events: &[Ev]) -> Vec<Row> {
             Ev::Progress { day, .. } => {
                 close(&mut open, &mut state);
                 ctx = Some(*day);
-                attempted = [false; 5];
+                attempted = [false; NP];
             }
             Ev::Cmd { day, p } => start(&mut open, &mut state, &mut ctx, &mut attempted, *day, *p),
             Ev::Attempt { day, p, out } => {
@@ -673,56 +684,39 @@ fn truth(events: &[Ev]) -> Vec<Row> {
         interrupt_run(&mut open, &mut state, ctx, &attempted);
     }
 
-    let mut rows: BTreeMap<(i64, usize), Row> = BTreeMap::new();
-    for (&(day, p), f) in &state {
+    // (category, reason, blocked_by) per pair, in row order.
+    let mut rows: BTreeMap<(i64, usize), (&'static str, &'static str, Vec<i64>)> = BTreeMap::new();
+    for (&pair, f) in &state {
         match f {
             Final::Success => {}
             Final::Failed {
                 category,
                 blocked_by,
             } => {
-                rows.insert(
-                    (day, p),
-                    Row {
-                        day,
-                        p,
-                        category,
-                        reason: "failed",
-                        blocked_by: blocked_by.clone(),
-                    },
-                );
+                rows.insert(pair, (category, "failed", blocked_by.clone()));
             }
             Final::Interrupted => {
-                rows.insert(
-                    (day, p),
-                    Row {
-                        day,
-                        p,
-                        category: "script_infrastructure",
-                        reason: "interrupted",
-                        blocked_by: vec![],
-                    },
-                );
+                rows.insert(pair, ("script_infrastructure", "interrupted", vec![]));
             }
         }
     }
     for &g in &gap_dates {
-        for p in 0..5 {
-            if state.get(&(g, p)) != Some(&Final::Success) && !rows.contains_key(&(g, p)) {
-                rows.insert(
-                    (g, p),
-                    Row {
-                        day: g,
-                        p,
-                        category: "defensive_check",
-                        reason: "gap",
-                        blocked_by: vec![],
-                    },
-                );
+        for p in 0..NP {
+            if state.get(&(g, p)) != Some(&Final::Success) {
+                rows.entry((g, p))
+                    .or_insert(("defensive_check", "gap", vec![]));
             }
         }
     }
-    rows.into_values().collect()
+    rows.into_iter()
+        .map(|((day, p), (category, reason, blocked_by))| TruthRow {
+            date: day_string(day),
+            processor: DEFAULT_PROCESSORS[p],
+            category,
+            reason,
+            blocked_by: blocked_by.into_iter().map(day_string).collect(),
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -733,7 +727,7 @@ fn truth(events: &[Ev]) -> Vec<Row> {
 /// hand-rolled number formatting, so the hot path never allocates or goes through `format!`.
 struct W<'a> {
     buf: Vec<u8>,
-    out: Box<dyn Write + 'a>,
+    out: &'a mut dyn Write,
     flushed: u64,
     lines: u64,
     ts_day: i64,
@@ -854,20 +848,12 @@ impl<'a> W<'a> {
     }
 }
 
-const LOGGERS: [&str; 5] = [
-    "analytics.player_game_summary",
-    "analytics.team_defense_game_summary",
-    "analytics.team_offense_game_summary",
-    "analytics.upcoming_player_game_context",
-    "analytics.upcoming_team_game_context",
-];
-
 /// One noise line (or a short SQL block) for processor `p` working on `day`. None of these is a
 /// failure, an attempt start, a success, a progress/run marker, a crash or a gap list under the
 /// spec (every line carries a non-failure level, or is a bare SQL continuation line with no
 /// trigger words), but several mention symptoms the playbook's greps look for.
 fn noise_line(w: &mut W, rng: &mut Rng, p: usize, day: i64) -> io::Result<()> {
-    let lg = LOGGERS[p];
+    let lg: &str = &LOGGERS[p];
     let player = p == 0 || p == 3;
     let x = rng.below(100);
     match x {
@@ -998,7 +984,7 @@ fn noise_line(w: &mut W, rng: &mut Rng, p: usize, day: i64) -> io::Result<()> {
             w.s("Merged ");
             w.num(rng.range(10, 700));
             w.s(" rows into nba_analytics.");
-            w.s(PROCS[p]);
+            w.s(DEFAULT_PROCESSORS[p]);
             w.s(" for game_date=");
             w.date(day);
             w.nl()
@@ -1036,7 +1022,7 @@ fn noise_line(w: &mut W, rng: &mut Rng, p: usize, day: i64) -> io::Result<()> {
         _ => {
             w.prefix(rng, "DEBUG", lg);
             w.s("cache lookup key=");
-            w.s(PROCS[p]);
+            w.s(DEFAULT_PROCESSORS[p]);
             w.s(":");
             w.date(day - rng.below(3) as i64);
             w.s(" hit=");
@@ -1057,17 +1043,17 @@ fn noise(w: &mut W, rng: &mut Rng, p: usize, day: i64, goal: u64) -> io::Result<
 }
 
 fn start_line(w: &mut W, rng: &mut Rng, p: usize, day: i64) -> io::Result<()> {
-    w.prefix(rng, "INFO", LOGGERS[p]);
+    w.prefix(rng, "INFO", &LOGGERS[p]);
     w.s("Starting ");
-    w.s(CLASSES[p]);
+    w.s(&CLASSES[p]);
     w.s(" for ");
     w.date(day);
     w.nl()
 }
 
 fn success_lines(w: &mut W, rng: &mut Rng, p: usize, day: i64) -> io::Result<()> {
-    w.prefix(rng, "INFO", LOGGERS[p]);
-    w.s(CLASSES[p]);
+    w.prefix(rng, "INFO", &LOGGERS[p]);
+    w.s(&CLASSES[p]);
     w.s(" completed for ");
     w.date(day);
     w.s(": ");
@@ -1075,7 +1061,7 @@ fn success_lines(w: &mut W, rng: &mut Rng, p: usize, day: i64) -> io::Result<()>
     w.s(" rows written");
     w.nl()?;
     w.s("[");
-    w.s(PROCS[p]);
+    w.s(DEFAULT_PROCESSORS[p]);
     w.s("] ✅ Success");
     w.nl()
 }
@@ -1088,10 +1074,12 @@ fn traceback(w: &mut W, rng: &mut Rng, p: usize) -> io::Result<()> {
     let frames = rng.range(1, 2);
     for _ in 0..frames {
         let (func, code) = FUNCS[rng.below(FUNCS.len() as u64) as usize];
-        w.s("  File \"/app/data_processors/analytics/");
-        w.s(PROCS[p]);
+        w.s("  File \"/app/data_processors/");
+        w.s(DEFAULT_PHASE);
         w.s("/");
-        w.s(PROCS[p]);
+        w.s(DEFAULT_PROCESSORS[p]);
+        w.s("/");
+        w.s(DEFAULT_PROCESSORS[p]);
         w.s("_processor.py\", line ");
         w.num(rng.range(40, 900));
         w.s(", in ");
@@ -1112,7 +1100,7 @@ fn emit_failure(
     t: u8,
     gaps: &[i64],
 ) -> io::Result<()> {
-    let lg = LOGGERS[p];
+    let lg: &str = &LOGGERS[p];
     match t {
         T_FILE_NOT_FOUND => {
             w.prefix(rng, "ERROR", lg);
@@ -1186,7 +1174,7 @@ fn emit_failure(
     w.date(day);
     w.nl()?;
     w.s("[");
-    w.s(PROCS[p]);
+    w.s(DEFAULT_PROCESSORS[p]);
     w.s("] ❌ Failed");
     w.nl()
 }
@@ -1224,13 +1212,14 @@ fn render(w: &mut W, rng: &mut Rng, plan: &Plan, target: u64) -> io::Result<()> 
                 w.nl()?;
             }
             Ev::Cmd { day, p } => {
-                w.s("+ ./bin/run_backfill.sh analytics/");
-                w.s(PROCS[*p]);
-                w.s(" --start-date=");
-                w.date(*day);
-                w.s(" --end-date=");
-                w.date(*day);
-                w.s(" --skip-downstream-trigger=true");
+                let date = day_string(*day);
+                let command = RETRY_COMMAND
+                    .replace("{phase}", DEFAULT_PHASE)
+                    .replace("{processor}", DEFAULT_PROCESSORS[*p])
+                    .replace("{start}", &date)
+                    .replace("{end}", &date);
+                w.s("+ ");
+                w.s(&command);
                 w.nl()?;
             }
             Ev::Attempt { day, p, out } => {
@@ -1244,10 +1233,10 @@ fn render(w: &mut W, rng: &mut Rng, plan: &Plan, target: u64) -> io::Result<()> 
                     }
                     Out::Transient => {
                         noise(w, rng, *p, *day, g / 2)?;
-                        w.prefix(rng, "ERROR", LOGGERS[*p]);
+                        w.prefix(rng, "ERROR", &LOGGERS[*p]);
                         w.s("Query timeout: exceeded 180 seconds");
                         w.nl()?;
-                        w.prefix(rng, "INFO", LOGGERS[*p]);
+                        w.prefix(rng, "INFO", &LOGGERS[*p]);
                         w.s("Retrying (attempt 2/3)");
                         w.nl()?;
                         noise(w, rng, *p, *day, g / 2)?;
@@ -1288,91 +1277,33 @@ fn render(w: &mut W, rng: &mut Rng, plan: &Plan, target: u64) -> io::Result<()> 
 }
 
 // ---------------------------------------------------------------------------------------------
-// CLI
+// API
 // ---------------------------------------------------------------------------------------------
 
-const USAGE: &str = "usage: genlog --size N[K|M|G|T] [--seed N] [--out PATH] [--truth PATH]
-  e.g. cargo bench --bench genlog -- --size 2G --seed 42 --out /tmp/big.log --truth /tmp/big.log.truth.tsv";
-
-/// `2G`, `500M`, `10M`, `200K`, `1.5G`, `123`; binary multiples; `B`/`iB` suffixes tolerated.
-fn parse_size(s: &str) -> Option<u64> {
-    let t = s.trim();
-    let t = t
-        .strip_suffix("iB")
-        .or_else(|| t.strip_suffix('B'))
-        .unwrap_or(t);
-    let (num, mult) = match t.chars().last()? {
-        'k' | 'K' => (&t[..t.len() - 1], 1u64 << 10),
-        'm' | 'M' => (&t[..t.len() - 1], 1 << 20),
-        'g' | 'G' => (&t[..t.len() - 1], 1 << 30),
-        't' | 'T' => (&t[..t.len() - 1], 1 << 40),
-        _ => (t, 1),
-    };
-    let v: f64 = num.parse().ok()?;
-    if v.is_nan() || v <= 0.0 {
-        return None;
-    }
-    Some((v * mult as f64) as u64)
+/// What [`generate`] wrote: the log's size and shape (for a summary line), and its truth.
+#[derive(Clone, Debug)]
+pub struct Log {
+    pub bytes: u64,
+    pub lines: u64,
+    /// Distinct dates processed.
+    pub dates: usize,
+    /// Backfill runs in the log (one of them crashes).
+    pub runs: usize,
+    /// Processor attempts, retries included.
+    pub attempts: u64,
+    /// The retry rows the tool must produce for this log.
+    pub truth: Vec<TruthRow>,
 }
 
-fn die(msg: &str) -> ! {
-    eprintln!("genlog: {msg}\n{USAGE}");
-    std::process::exit(2);
-}
-
-fn main() {
-    let mut size: Option<u64> = None;
-    let mut seed: u64 = 42;
-    let mut out: Option<String> = None;
-    let mut truth_path: Option<String> = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let (key, inline) = match a.split_once('=') {
-            Some((k, v)) if k.starts_with("--") => (k.to_string(), Some(v.to_string())),
-            _ => (a.clone(), None),
-        };
-        let mut val = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .unwrap_or_else(|| die(&format!("{name} needs a value")))
-        };
-        match key.as_str() {
-            "--size" => {
-                size = Some(parse_size(&val("--size")).unwrap_or_else(|| die("bad --size")))
-            }
-            "--seed" => seed = val("--seed").parse().unwrap_or_else(|_| die("bad --seed")),
-            "--out" => out = Some(val("--out")),
-            "--truth" => truth_path = Some(val("--truth")),
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return;
-            }
-            // cargo passes `--bench` to harness=false bench targets; libtest-style filters too.
-            "--bench" | "--nocapture" | "--quiet" | "-q" => {}
-            other => die(&format!("unknown argument {other:?}")),
-        }
-    }
-    let Some(size) = size else {
-        eprintln!("genlog: nothing to do without --size\n{USAGE}");
-        return;
-    };
-
-    let t0 = Instant::now();
+/// Writes a log of about `size` bytes for `seed` to `out` and returns what it holds. The same
+/// size and seed always give the same bytes; `out` gets multi-MB writes, so it needs no buffer.
+pub fn generate(size: u64, seed: u64, out: &mut impl Write) -> io::Result<Log> {
     let mut rng = Rng::new(seed);
     let plan = plan(size, &mut rng);
-
-    let stdout = io::stdout();
-    let sink: Box<dyn Write> = match &out {
-        Some(p) if p != "-" => {
-            Box::new(File::create(p).unwrap_or_else(|e| die(&format!("{p}: {e}"))))
-        }
-        _ => Box::new(stdout.lock()),
-    };
     let ts0 = days_from_civil(TS_START.0, TS_START.1, TS_START.2);
     let mut w = W {
         buf: Vec::with_capacity(FLUSH_AT + (1 << 16)),
-        out: sink,
+        out,
         flushed: 0,
         lines: 0,
         ts_day: ts0,
@@ -1381,46 +1312,14 @@ fn main() {
         dates: DateTable::new(plan.min_day, plan.max_day),
     };
     let mut render_rng = Rng::new(seed.wrapping_mul(0x2545_F491_4F6C_DD1D).wrapping_add(1));
-    if let Err(e) = render(&mut w, &mut render_rng, &plan, size).and_then(|_| w.finish()) {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        die(&format!("write: {e}"));
-    }
-    let (bytes, lines) = (w.bytes(), w.lines);
-    drop(w);
-
-    let rows = truth(&plan.events);
-    if let Some(tp) = &truth_path {
-        let mut s = String::from("date\tprocessor\tcategory\treason\tblocked_by\n");
-        for r in &rows {
-            s.push_str(&day_string(r.day));
-            s.push('\t');
-            s.push_str(PROCS[r.p]);
-            s.push('\t');
-            s.push_str(r.category);
-            s.push('\t');
-            s.push_str(r.reason);
-            s.push('\t');
-            let b: Vec<String> = r.blocked_by.iter().map(|&d| day_string(d)).collect();
-            s.push_str(&b.join(","));
-            s.push('\n');
-        }
-        std::fs::write(tp, s).unwrap_or_else(|e| die(&format!("{tp}: {e}")));
-    }
-    let count = |reason: &str| rows.iter().filter(|r| r.reason == reason).count();
-    let secs = t0.elapsed().as_secs_f64();
-    eprintln!(
-        "genlog: {bytes} bytes, {lines} lines, {} dates, {} runs (1 crash), {} attempts, {} retry rows \
-         (failed {}, interrupted {}, gap {}), seed {seed}, {:.1}s ({:.0} MB/s)",
-        plan.dates_processed,
-        plan.runs,
-        plan.attempts,
-        rows.len(),
-        count("failed"),
-        count("interrupted"),
-        count("gap"),
-        secs,
-        bytes as f64 / secs.max(1e-9) / 1e6,
-    );
+    render(&mut w, &mut render_rng, &plan, size)?;
+    w.finish()?;
+    Ok(Log {
+        bytes: w.bytes(),
+        lines: w.lines,
+        dates: plan.dates_processed,
+        runs: plan.runs,
+        attempts: plan.attempts,
+        truth: truth(&plan.events),
+    })
 }
