@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub use crate::completeness::ExpectedDates;
 pub use crate::plan::{Filters, PlanOptions};
 pub use crate::processors::DEFAULT_PROCESSORS;
 use crate::scan::Source;
@@ -42,6 +43,10 @@ pub struct Config {
     /// Read the inputs in the order given, even when their timestamps say otherwise.
     pub keep_order: bool,
     pub progress: bool,
+    /// The dates that should have succeeded (`--expected-dates`): missing pairs become rows.
+    pub expected_dates: Option<ExpectedDates>,
+    /// An export of `processor_run_history` folded in with the logs (`--run-history`).
+    pub run_history: Option<PathBuf>,
     /// Which retry rows every output keeps, the manifest included (`scan`, `plan`).
     pub filters: Filters,
     /// How the kept rows become commands (`scan`, `plan`).
@@ -65,6 +70,8 @@ impl Default for Config {
             keep_going: false,
             keep_order: false,
             progress: false,
+            expected_dates: None,
+            run_history: None,
             filters: Filters::default(),
             plan: PlanOptions::default(),
             exit_code: false,
