@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use backfill_triage::category::{Action, Category};
 use backfill_triage::config::{
-    Config, Format, TemplateFormat, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_TEMPLATES, DEFAULT_PROCESSORS,
+    Config, ExpectedDates, Format, TemplateFormat, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_TEMPLATES,
+    DEFAULT_PROCESSORS,
 };
 use backfill_triage::manifest::Reason;
 use backfill_triage::plan::{DateBounds, Filters, PlanOptions, Template, DEFAULT_MAX_RANGE};
@@ -148,6 +149,15 @@ pub struct ScanArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+    /// The dates that should have succeeded: A..B (every day), or a schedule file (one date per
+    /// line, or a CSV whose first date column is used). Pairs never seen succeeding become
+    /// `missing` rows.
+    #[arg(long, value_name = "SPEC", value_parser = ExpectedDates::parse)]
+    pub expected_dates: Option<ExpectedDates>,
+    /// An export of processor_run_history (CSV with a header: data_date, processor_name, success;
+    /// optional error_message, created_at, phase), folded in with the logs by time.
+    #[arg(long, value_name = "FILE.csv")]
+    pub run_history: Option<PathBuf>,
     /// Bytes per parallel chunk (testing and tuning).
     #[arg(long, hide = true, value_name = "BYTES", default_value_t = DEFAULT_CHUNK_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
     pub chunk_size: u64,
@@ -550,6 +560,8 @@ impl ScanArgs {
             keep_order: self.keep_order,
             progress: stderr_is_terminal && !self.quiet,
             report: self.report,
+            expected_dates: self.expected_dates,
+            run_history: self.run_history,
             filters,
             plan,
             exit_code,

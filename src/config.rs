@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub use crate::completeness::ExpectedDates;
 pub use crate::plan::{Filters, PlanOptions};
 pub use crate::processors::DEFAULT_PROCESSORS;
 use crate::scan::Source;
@@ -74,6 +75,10 @@ pub struct Config {
     /// Also write the self-contained HTML report here, atomically.
     pub report: Option<PathBuf>,
     pub templates: TemplateOptions,
+    /// The dates that should have succeeded (`--expected-dates`): missing pairs become rows.
+    pub expected_dates: Option<ExpectedDates>,
+    /// An export of `processor_run_history` folded in with the logs (`--run-history`).
+    pub run_history: Option<PathBuf>,
     /// Which retry rows every output keeps, the manifest included (`scan`, `plan`).
     pub filters: Filters,
     /// How the kept rows become commands (`scan`, `plan`).
@@ -105,6 +110,8 @@ impl Default for Config {
                 format: TemplateFormat::Text,
                 max_templates: DEFAULT_MAX_TEMPLATES,
             },
+            expected_dates: None,
+            run_history: None,
             filters: Filters::default(),
             plan: PlanOptions::default(),
             exit_code: false,

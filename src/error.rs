@@ -49,6 +49,14 @@ pub enum Error {
     #[error("--processors: {0}")]
     Processors(String),
 
+    /// A bad line of a schedule or run-history file (`--expected-dates`, `--run-history`).
+    #[error("{file}:{line}: {}{message}", column.as_ref().map(|c| format!("column '{}': ", c.escape_debug())).unwrap_or_default())]
+    Table {
+        file: String,
+        line: u64,
+        column: Option<String>,
+        message: String,
+    },
     /// A file `plan` or `diff` reads that is not a manifest this version can read.
     #[error("{path}: {message}")]
     Manifest { path: String, message: String },

@@ -13,12 +13,14 @@ pub mod calendar;
 pub mod category;
 pub mod chunk;
 pub mod classify;
+pub mod completeness;
 pub mod config;
 pub mod date;
 pub mod diff;
 pub mod error;
 pub mod explain;
 pub mod extract;
+pub mod history;
 pub mod input;
 pub mod manifest;
 mod mapped;
@@ -115,6 +117,8 @@ pub fn run_scan(
     stderr: &mut dyn Write,
 ) -> Result<Outcome> {
     let classifier = load_classifier(config)?;
+    // Read before the logs: a bad schedule or history file fails at once, not after a long scan.
+    let completeness = completeness::load(config, classifier.processors())?;
     config
         .filters
         .check_processors(config.processors.iter().map(String::as_str))?;
@@ -234,7 +238,7 @@ pub fn run_scan(
     if INTERRUPTED.load(Ordering::Relaxed) {
         return Err(Error::Interrupted);
     }
-    let report = triage.finish();
+    let report = triage.finish_with(completeness.as_ref());
     let mut manifest = output::manifest(&inputs, &report);
     let plan = plan::plan(
         &mut manifest,

@@ -11,7 +11,8 @@ use crate::date::{Date, Timestamp};
 use crate::error::Error;
 
 /// Version 2: rows carry `phase`, `silent` and `command`; reasons `not_started` and `missing`;
-/// runs carry `not_started`, `planned` and the file of their last progress.
+/// runs carry `not_started`, `planned` and the file of their last progress; `completeness`, present
+/// only with `--expected-dates` or `--run-history`.
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// The retry manifest. Its bytes depend only on the input: no clock, no thread count, no paths
@@ -29,6 +30,9 @@ pub struct Manifest {
     /// (`"2023-11-01..2023-11-14"`) and single dates: what a retry must not re-run, and what tells
     /// a date without games (never mentioned) from a date that was done.
     pub succeeded: BTreeMap<String, Vec<DateRun>>,
+    /// What `--expected-dates` and `--run-history` found; absent without them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completeness: Option<Completeness>,
 }
 
 impl Manifest {
@@ -347,6 +351,66 @@ pub struct Summary {
     pub by_category: BTreeMap<Category, u64>,
     /// Retry rows per processor.
     pub by_processor: BTreeMap<String, u64>,
+}
+
+/// The expected dates against the final states, and the run history folded in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Completeness {
+    /// The dates that should have succeeded (`--expected-dates`).
+    pub expected: Option<Expected>,
+    /// The run history read (`--run-history`).
+    pub history: Option<HistoryStats>,
+    /// Per processor, in processor order, over the expected dates: `expected` = `succeeded`
+    /// (finally succeeded or skipped, in the logs or the history) + `failed` (a retry row of
+    /// another reason: failed, interrupted, not_started, gap) + `missing` (a `missing` row).
+    /// Empty without expected dates.
+    pub processors: Vec<ProcessorCompleteness>,
+    /// Retry rows with reason `missing`.
+    pub missing: u64,
+    /// Dates the logs mention that are not expected: reported, never rows.
+    pub unexpected: Vec<DateRun>,
+    pub unexpected_dates: u64,
+}
+
+/// Where the expected dates came from and what they span.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expected {
+    /// The schedule file, or the `A..B` range as given.
+    pub source: String,
+    pub dates: u64,
+    pub first: Option<Date>,
+    pub last: Option<Date>,
+}
+
+/// What the run history contributed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryStats {
+    pub file: String,
+    /// Data rows in the file.
+    pub records: u64,
+    /// Rows of processors not in `--processors` (other phases), ignored.
+    pub ignored: u64,
+    /// The first distinct ignored processor names, sorted: a naming mismatch shows here.
+    pub ignored_names: Vec<String>,
+    /// Pairs the history has a record of.
+    pub pairs: u64,
+    /// Retry rows from the logs that a later (or untimed) history success cleared.
+    pub cleared: u64,
+    /// Retry rows that come from a history failure (new, or replacing an interrupted,
+    /// not-started or gap row).
+    pub added: u64,
+    /// Pairs where a later log record overruled a history record with the other outcome.
+    pub log_later: u64,
+}
+
+/// One processor's completeness over the expected dates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessorCompleteness {
+    pub processor: String,
+    pub expected: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub missing: u64,
 }
 
 /// One line of `--format events`.

@@ -22,6 +22,7 @@ pub fn manifest(inputs: &[InputStats], report: &Report) -> Manifest {
         retries: report.retries.clone(),
         unattributed: report.unattributed.clone(),
         succeeded: report.succeeded.clone(),
+        completeness: report.completeness.clone(),
     }
 }
 

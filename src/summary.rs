@@ -3,7 +3,7 @@
 //! templates that recur most. Coloured when the terminal allows it and cut to its width (the
 //! manifest keeps every text whole): see [`crate::term`].
 
-use std::io;
+use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
@@ -141,6 +141,7 @@ pub fn write_summary(
         p.blank()?;
         calendar.write_terminal(p)?;
     }
+    write_completeness(p, report)?;
 
     p.blank()?;
     let head = format!(
@@ -265,6 +266,119 @@ pub fn write_summary(
                 (plain, message(&u.error)),
                 (dim, &repeats),
             ])?;
+        }
+    }
+    Ok(())
+}
+
+/// Date runs shown in the "not expected" line before the rest are summed up.
+const UNEXPECTED_SHOWN: usize = 10;
+
+/// `--expected-dates` and `--run-history`: per processor, expected = succeeded + failed +
+/// missing; the dates the logs mention that were not expected; what the history changed.
+/// The completeness section, through the painter: cut to the width like every other line.
+fn write_completeness(p: &mut Painter, report: &Report) -> io::Result<()> {
+    let mut text = Vec::new();
+    completeness_text(&mut text, report)?;
+    for line in String::from_utf8_lossy(&text).lines() {
+        if line.is_empty() {
+            p.blank()?;
+        } else {
+            p.line(&[(Style::new(), line)])?;
+        }
+    }
+    Ok(())
+}
+
+fn completeness_text(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    let Some(c) = &report.completeness else {
+        return Ok(());
+    };
+    if let Some(e) = &c.expected {
+        let span = match (e.first, e.last) {
+            (Some(a), Some(b)) if a != b => format!(", {a}..{b}"),
+            (Some(a), _) => format!(", {a}"),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "\nCompleteness: {} expected date{} ({}{span}); {} missing pair{}",
+            e.dates,
+            plural(e.dates),
+            safe(&e.source),
+            c.missing,
+            plural(c.missing)
+        )?;
+        writeln!(
+            out,
+            "  {:<30} {:>8} {:>9} {:>6} {:>7}",
+            "processor", "expected", "succeeded", "failed", "missing"
+        )?;
+        for p in &c.processors {
+            writeln!(
+                out,
+                "  {:<30} {:>8} {:>9} {:>6} {:>7}",
+                p.processor, p.expected, p.succeeded, p.failed, p.missing
+            )?;
+        }
+        if c.unexpected_dates > 0 {
+            let mut shown: Vec<String> = c
+                .unexpected
+                .iter()
+                .take(UNEXPECTED_SHOWN)
+                .map(|r| {
+                    if r.first == r.last {
+                        r.first.to_string()
+                    } else {
+                        format!("{}..{}", r.first, r.last)
+                    }
+                })
+                .collect();
+            if c.unexpected.len() > UNEXPECTED_SHOWN {
+                shown.push("...".to_string());
+            }
+            writeln!(
+                out,
+                "  not expected: {} date{} seen in the logs, no rows made: {}",
+                c.unexpected_dates,
+                plural(c.unexpected_dates),
+                shown.join(", ")
+            )?;
+        }
+    }
+    if let Some(h) = &c.history {
+        writeln!(
+            out,
+            "\nRun history: {}: {} record{} of {} pair{}; {} log row{} cleared by a success, {} row{} from its failures, {} pair{} decided by a later log line",
+            safe(&h.file),
+            h.records,
+            plural(h.records),
+            h.pairs,
+            plural(h.pairs),
+            h.cleared,
+            plural(h.cleared),
+            h.added,
+            plural(h.added),
+            h.log_later,
+            plural(h.log_later)
+        )?;
+        if h.ignored > 0 {
+            writeln!(
+                out,
+                "  {} record{} of processors not in --processors ignored: {}{}",
+                h.ignored,
+                plural(h.ignored),
+                h.ignored_names
+                    .iter()
+                    .map(|n| safe(n))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if h.ignored_names.len() < 10 {
+                    ""
+                } else {
+                    ", ..."
+                }
+            )?;
         }
     }
     Ok(())

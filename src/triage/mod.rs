@@ -33,7 +33,9 @@ use std::collections::BTreeMap;
 use crate::category::Category;
 use crate::classify::{Classifier, Event, Signal};
 use crate::date::{Date, Timestamp};
-use crate::manifest::{DateRun, LineText, Progress, Retry, Run, Summary, Unattributed};
+use crate::manifest::{
+    Completeness, DateRun, LineText, Progress, Retry, Run, Summary, Unattributed,
+};
 use crate::processors::ProcessorId;
 use crate::rules::RuleId;
 
@@ -85,8 +87,11 @@ pub struct Report {
     pub top_errors: Vec<TopError>,
     /// Per processor, the dates that succeeded or were skipped.
     pub succeeded: BTreeMap<String, Vec<DateRun>>,
-    /// The final state of every pair the logs mention, in date then processor order.
+    /// The final state of every pair the logs (and the run history, when given) tell of, in date
+    /// then processor order.
     pub pairs: Vec<PairOutcome>,
+    /// What `--expected-dates` and `--run-history` found, when given.
+    pub completeness: Option<Completeness>,
     /// The processor names, in run order: `pairs` refer to them by index.
     pub processors: Vec<String>,
 }
@@ -358,7 +363,13 @@ impl<'c> Triage<'c> {
     /// Ends the fold: waiting failures find their dates, an unfinished run crashed at the last
     /// line, attempts open at the end are cut off, and the final state of every pair becomes the
     /// retry rows.
-    pub fn finish(mut self) -> Report {
+    pub fn finish(self) -> Report {
+        self.finish_with(None)
+    }
+
+    /// [`Triage::finish`], with the run history and the expected dates merged into the final
+    /// states and rows before they are counted.
+    pub fn finish_with(mut self, completeness: Option<&crate::completeness::Inputs>) -> Report {
         let end = self.last_at;
         self.table.flush(Flush::EndOfDate);
         if self.runs.open().is_some() {
@@ -374,6 +385,7 @@ impl<'c> Triage<'c> {
             &self.table,
             self.runs.list,
             &self.tallies,
+            completeness,
         )
     }
 }

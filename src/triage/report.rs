@@ -1,10 +1,12 @@
 //! The last step of the fold: every pair's final state becomes a retry row (or none), gap dates
-//! become gap rows, and the summary is counted from the rows.
+//! become gap rows, the run history and the expected dates are merged in ([`crate::completeness`]),
+//! and then, once, the summary is counted from the rows.
 
 use std::collections::BTreeMap;
 
 use crate::category::Category;
 use crate::classify::Classifier;
+use crate::completeness;
 use crate::manifest::{DateRun, Reason, Retry, Run, Summary};
 use crate::processors::{ProcessorId, DEFAULT_PHASE};
 
@@ -19,6 +21,7 @@ pub fn build(
     table: &Table,
     runs: Vec<Run>,
     tallies: &Tallies,
+    extra: Option<&completeness::Inputs>,
 ) -> Report {
     let names = classifier.processors();
     let file = |at: At| files.get(at.file as usize).cloned().unwrap_or_default();
@@ -45,7 +48,6 @@ pub fn build(
     };
     let mut retries = Vec::new();
     let mut pairs = Vec::with_capacity(table.pairs.len());
-    let mut succeeded: BTreeMap<String, Vec<crate::date::Date>> = BTreeMap::new();
     for (&(date, p), pair) in &table.pairs {
         let state = match pair.state {
             State::Succeeded => Outcome::Succeeded,
@@ -55,12 +57,6 @@ pub fn build(
             State::NotStarted => Outcome::NotStarted,
             State::Open => continue,
         };
-        if matches!(state, Outcome::Succeeded | Outcome::Skipped) {
-            succeeded
-                .entry(names.name(p).to_string())
-                .or_default()
-                .push(date);
-        }
         pairs.push(PairOutcome {
             date,
             processor: p,
@@ -123,12 +119,30 @@ pub fn build(
         }
         retries.push(r);
     }
-    let gap_rows = gaps.len() as u64;
     retries.extend(gaps.into_iter().map(|((date, p), evidence)| {
         row(date, p, Category::DefensiveCheck, Reason::Gap, evidence)
     }));
+    let completeness = extra.map(|inputs| {
+        // Each processor's phase as the logs last showed it, for the rows the merge adds.
+        let mut last_phase = vec![None; names.len()];
+        for (&(_, p), pair) in &table.pairs {
+            if pair.phase.is_some() {
+                last_phase[p.index()] = Some(phase(pair.phase));
+            }
+        }
+        completeness::merge(inputs, classifier, &mut pairs, &mut retries, &last_phase)
+    });
     let order = |r: &Retry| (r.date, names.names().iter().position(|n| *n == r.processor));
     retries.sort_by_key(order);
+    let mut succeeded: BTreeMap<String, Vec<crate::date::Date>> = BTreeMap::new();
+    for pair in &pairs {
+        if matches!(pair.state, Outcome::Succeeded | Outcome::Skipped) {
+            succeeded
+                .entry(names.name(pair.processor).to_string())
+                .or_default()
+                .push(pair.date);
+        }
+    }
 
     let counts = table.counts;
     let mut summary = Summary {
@@ -138,7 +152,7 @@ pub fn build(
         interrupted: counts.interrupted,
         failure_lines: tallies.failure_lines,
         retries: retries.len() as u64,
-        gaps: gap_rows,
+        gaps: retries.iter().filter(|r| r.reason == Reason::Gap).count() as u64,
         silent: retries.iter().filter(|r| r.silent).count() as u64,
         not_started: runs.iter().map(|r| u64::from(r.not_started)).sum(),
         unattributed: tallies.unattributed_count,
@@ -163,5 +177,6 @@ pub fn build(
             .collect(),
         pairs,
         processors: names.names().to_vec(),
+        completeness,
     }
 }

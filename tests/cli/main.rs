@@ -1,6 +1,7 @@
 //! The integration tests: one binary, themed modules. Each runs the built `backfill-triage` (or
 //! the library, for property tests) on fixture logs and compares whole outputs.
 
+mod completeness;
 mod corpus;
 mod fixtures;
 mod formats;
