@@ -115,7 +115,7 @@ impl Classifier {
         // Leftmost-first lets aho-corasick use its SIMD (Teddy) searcher; is_match does not care.
         let signals = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostFirst)
-            .build(vocab::signal_patterns())
+            .build(vocab::PREFILTER)
             .expect("signal words are plain literals");
         let automaton = AhoCorasick::builder()
             .ascii_case_insensitive(true)
@@ -267,13 +267,12 @@ impl Classifier {
             None => triggers & trigger::CROSS != 0 || exception || (rule.is_some() && !indented),
         };
         let processor = tag.or_else(|| self.processors.find(line).map(|(p, _)| p));
-        // Below ERROR only the signal words (in the casings the scanner searches for) make a line
-        // count, exactly as `worth_a_look` filters: classify alone and the scanner agree.
+        // Below ERROR only the prefilter's words make a line count, exactly as `worth_a_look`
+        // filters; an unlevelled line (the driver's own output) went through the trigger
+        // automaton, which reads every signal word in any case.
         let signal_words = !failure
-            && (self.signals.is_match(line)
-                || (level.is_none()
-                    && !indented
-                    && triggers & (trigger::TRACEBACK | trigger::CHAIN) != 0));
+            && ((level.is_none() && !indented && triggers & !trigger::FAIL_WORD != 0)
+                || self.signals.is_match(line));
         let gap_list = triggers & trigger::GAP != 0 && (failure || signal_words);
         let (signal, mut dates) = if signal_words {
             let read = self

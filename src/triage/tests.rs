@@ -375,7 +375,7 @@ fn summary_lines_list_failed_dates_and_are_never_successes() {
 fn a_closing_tally_ends_its_range_attempt() {
     assert_eq!(
         rows(&[
-            "INFO:root:Backfilling team_offense_game_summary from 2024-03-01 to 2024-03-03",
+            "INFO:root:Running team_offense_game_summary from 2024-03-01 to 2024-03-03",
             "INFO:root:Processing 2024-03-01",
             "INFO:root:Processing 2024-03-02",
             "ERROR:root:Failed to process 2024-03-02: KeyError: 'possessions'",
