@@ -15,6 +15,9 @@ use crate::templates::message;
 use crate::term::{pad, Painter};
 use crate::triage::Report;
 
+/// Runs listed, the latest ones; the manifest has them all.
+const MAX_RUNS: usize = 10;
+
 /// Rows listed per action before the rest are summed up; the manifest has them all.
 const ROWS_PER_ACTION: usize = 20;
 
@@ -82,7 +85,19 @@ pub fn write_summary(
         p.blank()?;
         p.line(&[(bold, "Runs")])?;
     }
-    for (i, run) in report.runs.iter().enumerate() {
+    // A crash loop leaves thousands of runs: the latest ones are the post-mortem, the rest a count.
+    let skipped = report.runs.len().saturating_sub(MAX_RUNS);
+    if skipped > 0 {
+        let crashed = report.runs[..skipped].iter().filter(|r| r.crashed).count();
+        p.line(&[(
+            plain,
+            &format!(
+                "  ... {skipped} earlier runs ({crashed} crashed, {} completed; see the manifest)",
+                skipped - crashed
+            ),
+        )])?;
+    }
+    for (i, run) in report.runs.iter().enumerate().skip(skipped) {
         let at = format!("  #{} {}:{}  ", i + 1, safe(&run.file), run.first_line);
         let (style, state, detail) = if run.completed {
             (

@@ -142,6 +142,8 @@ pub struct Triage<'c> {
     last_at: At,
     /// The epoch a crash ended: more crash lines before anything else happens are the same crash.
     crash_epoch: Option<u64>,
+    /// The time on the line being folded: a run starts at its own first time, not the last run's.
+    line_time: Option<Timestamp>,
 }
 
 impl<'c> Triage<'c> {
@@ -155,6 +157,7 @@ impl<'c> Triage<'c> {
             phases: Vec::new(),
             last_at: At { file: 0, line: 0 },
             crash_epoch: None,
+            line_time: None,
         }
     }
 
@@ -190,6 +193,7 @@ impl<'c> Triage<'c> {
             line: event.line,
         };
         self.table.at = at;
+        self.line_time = event.time;
         if event.time.is_some() {
             self.table.now = event.time;
             self.runs.note_time(event.time);
@@ -292,7 +296,7 @@ impl<'c> Triage<'c> {
         self.table.flush(Flush::EndOfDate);
         self.table.close_all();
         let file = self.file(at).to_string();
-        let (run, new) = self.runs.ensure(&file, at.line, self.table.now);
+        let (run, new) = self.runs.ensure(&file, at.line, self.line_time);
         if new {
             self.table.begin_run(Some(run));
         }
@@ -311,7 +315,7 @@ impl<'c> Triage<'c> {
             self.table.close_all();
         }
         let file = self.file(at).to_string();
-        let (run, new) = self.runs.ensure(&file, at.line, self.table.now);
+        let (run, new) = self.runs.ensure(&file, at.line, self.line_time);
         if new {
             self.table.begin_run(Some(run));
         }
