@@ -266,21 +266,23 @@ fn check_events(data: &[u8], events: &[Event], newlines: u64) {
         );
         if let Some(p) = e.processor {
             assert!(
-                (p as usize) < DEFAULT_PROCESSORS.len(),
-                "processor index {p}"
+                p.index() < DEFAULT_PROCESSORS.len(),
+                "processor index {p:?}"
             );
         }
         if let Some(r) = e.rule {
-            assert!((r as usize) < classifier().rules().len(), "rule index {r}");
+            assert!(r.index() < classifier().rules().len(), "rule index {r:?}");
         }
-        if e.signal == Signal::Start {
-            assert!(
-                e.processor.is_some() && !e.dates.is_empty(),
-                "start without pair"
-            );
+        if let Signal::Start(start) = &e.signal {
+            assert!(!start.dates.is_empty(), "start without dates");
+            assert_eq!(e.processor, Some(start.processor), "start of another processor");
         }
         if e.failure {
-            assert_eq!(e.signal, Signal::None, "failure with a signal");
+            assert!(
+                matches!(e.signal, Signal::None | Signal::Retry),
+                "failure with a signal: {:?}",
+                e.signal
+            );
         }
     }
 }
@@ -327,10 +329,17 @@ fn check_report(report: &Report, inputs: &[InputStats]) {
         );
     }
 
-    let _json = output::manifest_json(&output::manifest(inputs, report));
+    let mut manifest = output::manifest(inputs, report);
+    let plan = backfill_triage::plan::plan(
+        &mut manifest,
+        &Default::default(),
+        &Default::default(),
+        &classifier().processors().names().to_vec(),
+    );
+    let _json = output::manifest_json(&manifest);
 
     let mut tsv = Vec::new();
-    output::write_rows(&mut tsv, &report.retries, b'\t').expect("tsv to a Vec");
+    output::write_rows(&mut tsv, &manifest, &plan, b'\t').expect("tsv to a Vec");
     let rows: Vec<&[u8]> = tsv
         .strip_suffix(b"\n")
         .unwrap_or(&tsv)
@@ -340,21 +349,19 @@ fn check_report(report: &Report, inputs: &[InputStats]) {
     for row in rows {
         assert_eq!(
             row.iter().filter(|&&b| b == b'\t').count(),
-            9,
+            output::COLUMNS.len() - 1,
             "tsv columns"
         );
     }
 
     let mut csv = Vec::new();
-    output::write_rows(&mut csv, &report.retries, b',').expect("csv to a Vec");
+    output::write_rows(&mut csv, &manifest, &plan, b',').expect("csv to a Vec");
 
     let mut commands = Vec::new();
-    output::write_commands(&mut commands, &report.retries).expect("commands to a Vec");
+    output::write_commands(&mut commands, &manifest, &plan).expect("commands to a Vec");
     let script = std::str::from_utf8(&commands).expect("commands are UTF-8");
-    assert_eq!(
-        script.lines().count(),
-        3 + report.retries.len() + script.matches("\nsleep 30").count()
-    );
+    assert!(script.starts_with("#!/usr/bin/env bash\n"));
+    assert!(script.contains("set -u -o pipefail"));
 
     let mut text = Vec::new();
     let calendar = backfill_triage::calendar::Calendar::new(

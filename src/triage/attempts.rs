@@ -247,7 +247,12 @@ impl Table {
     /// Starts a new record of `key` in `state`, superseding its previous attempt (whose failures
     /// stay counted).
     fn begin(&mut self, key: (Date, ProcessorId), state: State, phase: Option<u16>) -> &mut Pair {
-        if matches!(state, State::Open | State::Failed | State::Succeeded) {
+        // Every record that ends as succeeded, failed or interrupted is an attempt (an untried
+        // processor a crash interrupted too), so the three always add up to the attempts.
+        if matches!(
+            state,
+            State::Open | State::Failed | State::Succeeded | State::Interrupted
+        ) {
             self.counts.attempts += 1;
         }
         self.counts.add(state, 1);
@@ -522,6 +527,10 @@ impl Table {
                 });
             }
             pair.time = a.last.or(pair.time);
+            if state == State::NotStarted {
+                // The range never got to this date: no attempt of it was made.
+                self.counts.attempts -= 1;
+            }
             self.counts.add(state, 1);
             if state == State::Failed {
                 pair.failed += 1;
@@ -752,6 +761,10 @@ impl Table {
                 if let Some(i) = self.open_of(p) {
                     if self.open[i].dates.binary_search(&d).is_ok() {
                         let pair = self.pairs.get_mut(&key).expect("attempt pairs exist");
+                        if pair.state == State::Open {
+                            // Not an attempt after all: an earlier run had done it.
+                            self.counts.attempts -= 1;
+                        }
                         pair.state = State::Skipped;
                         pair.cause = None;
                         continue;

@@ -27,7 +27,14 @@ fn fold(lines: &[&str]) -> Report {
         }
     }
     t.end_of_file(file, lines.len() as u64);
-    t.finish()
+    let report = t.finish();
+    let s = &report.summary;
+    assert_eq!(
+        s.attempts,
+        s.succeeded + s.failed + s.interrupted,
+        "the attempts' outcomes add up: {s:?}"
+    );
+    report
 }
 
 /// The rows as `date processor category reason line`, processors abbreviated to their initials.
