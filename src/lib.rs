@@ -116,7 +116,18 @@ pub fn run_scan(
     stdout: &mut (dyn Write + Send),
     stderr: &mut dyn Write,
 ) -> Result<Outcome> {
-    let classifier = load_classifier(config)?;
+    scan_with(&load_classifier(config)?, config, stdout, stderr)
+}
+
+/// [`run_scan`] with a classifier already built from the config's rules and processors: compiling
+/// the rules is most of the cost of a small scan, which tests that scan thousands of small logs
+/// pay only once.
+pub fn scan_with(
+    classifier: &Classifier,
+    config: &Config,
+    stdout: &mut (dyn Write + Send),
+    stderr: &mut dyn Write,
+) -> Result<Outcome> {
     // Read before the logs: a bad schedule or history file fails at once, not after a long scan.
     let completeness = completeness::load(config, classifier.processors())?;
     config
@@ -128,7 +139,7 @@ pub fn run_scan(
         .map_err(|e| Error::io("thread pool", io::Error::other(e.to_string())))?;
     let events = config.format == Format::Events;
     let scanner = Scanner {
-        classifier: &classifier,
+        classifier,
         pool: &pool,
         chunk_size: config.chunk_size,
         mmap: config.mmap,
@@ -151,7 +162,7 @@ pub fn run_scan(
             format!("reading inputs oldest first: {}", names.join(", ")),
         );
     }
-    let mut triage = Triage::new(&classifier);
+    let mut triage = Triage::new(classifier);
     let mut inputs: Vec<InputStats> = Vec::new();
     let mut failed_inputs = 0;
     let mut out = Out {
@@ -172,9 +183,9 @@ pub fn run_scan(
             rebase.next_chunk(chunk.offset, &mut chunk.events);
             for event in chunk.events.events {
                 recognised |= event.failure || event.signal != Signal::None;
-                if events && output::is_reported(&event) && keeps_event(config, &classifier, &event)
+                if events && output::is_reported(&event) && keeps_event(config, classifier, &event)
                 {
-                    out.write(|w| output::write_event(w, &name, &event, &classifier));
+                    out.write(|w| output::write_event(w, &name, &event, classifier));
                 }
                 triage.feed(file, event);
             }

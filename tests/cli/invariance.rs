@@ -5,12 +5,22 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::sync::OnceLock;
 
+use backfill_triage::classify::Classifier;
 use backfill_triage::config::{Config, Format};
 use backfill_triage::scan::Source;
 use proptest::prelude::*;
 
 use crate::helpers::{assert_text, compress, root, run, tempdir, COMPRESSIONS};
+
+/// The built-in rules, compiled once for every case of every property.
+fn classifier() -> &'static Classifier {
+    static CLASSIFIER: OnceLock<Classifier> = OnceLock::new();
+    CLASSIFIER.get_or_init(|| {
+        backfill_triage::load_classifier(&Config::default()).expect("built-in rules compile")
+    })
+}
 
 /// The manifest of one scan through the library, or its error (the same at every setting too).
 fn manifest(path: &Path, threads: usize, chunk_size: usize, mmap: bool) -> Result<String, String> {
@@ -23,17 +33,29 @@ fn manifest(path: &Path, threads: usize, chunk_size: usize, mmap: bool) -> Resul
         ..Config::default()
     };
     let mut out = Vec::new();
-    backfill_triage::run_scan(&config, &mut out, &mut std::io::sink())
+    backfill_triage::scan_with(classifier(), &config, &mut out, &mut std::io::sink())
         .map(|_| String::from_utf8(out).expect("the manifest is UTF-8"))
         .map_err(|e| e.to_string())
 }
 
-/// Every line of every fixture log, plus lines that test the reader's edges.
-fn vocabulary() -> Vec<Vec<u8>> {
+/// Every line of every fixture log and log shape (every line kind of the attempt model: ranges,
+/// lists, per-date lines, skips, retries, summaries, tracebacks and chains, JSON, logfmt, tagged
+/// lanes), plus lines that test the reader's edges. Read once.
+fn vocabulary() -> &'static [Vec<u8>] {
+    static VOCABULARY: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    VOCABULARY.get_or_init(read_vocabulary)
+}
+
+fn read_vocabulary() -> Vec<Vec<u8>> {
     let mut lines = Vec::new();
-    for entry in std::fs::read_dir(root().join("fixtures")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "log") {
+    for dir in ["fixtures", "fixtures/shapes"] {
+        let mut paths: Vec<_> = std::fs::read_dir(root().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "log"))
+            .collect();
+        paths.sort();
+        for path in paths {
             lines.extend(
                 std::fs::read(&path)
                     .unwrap()
@@ -69,7 +91,7 @@ proptest! {
             if i > 0 {
                 log.extend_from_slice(sep);
             }
-            let line: &Vec<u8> = pick.get(&vocab[..]);
+            let line: &Vec<u8> = pick.get(vocab);
             log.extend_from_slice(line);
         }
         if trailing_newline {

@@ -80,6 +80,33 @@ fn normalise(expected: &str) -> String {
         .collect()
 }
 
+/// The shape's diff against its expectation, if any.
+fn check_shape(dir: &std::path::Path, name: &str) -> Option<String> {
+    let expected = std::fs::read_to_string(dir.join(format!("{name}.expected.tsv")))
+        .unwrap_or_else(|e| panic!("{name}.expected.tsv: {e}"));
+    let expected = normalise(&expected);
+    let checks: Vec<&str> = expected.lines().filter(|l| l.starts_with("#@")).collect();
+    let log = format!("fixtures/shapes/{name}.log");
+    let result = run(&["scan", &log, "--format", "json", "--quiet"], None);
+    if result.code() != Some(0) {
+        return Some(format!(
+            "{name}: exit {:?}\n{}",
+            result.code(),
+            result.report()
+        ));
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&result.stdout()).expect("the manifest is JSON");
+    let got = normalise(&actual(&manifest, &checks));
+    (got != expected).then(|| {
+        let diff = similar::TextDiff::from_lines(&expected, &got)
+            .unified_diff()
+            .header("expected", "actual")
+            .to_string();
+        format!("{name} ({log}):\n{diff}")
+    })
+}
+
 #[test]
 fn every_shape_gives_its_hand_made_rows() {
     let dir = root().join("fixtures/shapes");
@@ -92,33 +119,22 @@ fn every_shape_gives_its_hand_made_rows() {
         .collect();
     names.sort();
     assert!(names.len() >= 40, "the corpus has {} shapes", names.len());
-    let mut failures = Vec::new();
-    for name in &names {
-        let expected = std::fs::read_to_string(dir.join(format!("{name}.expected.tsv")))
-            .unwrap_or_else(|e| panic!("{name}.expected.tsv: {e}"));
-        let expected = normalise(&expected);
-        let checks: Vec<&str> = expected.lines().filter(|l| l.starts_with("#@")).collect();
-        let log = format!("fixtures/shapes/{name}.log");
-        let result = run(&["scan", &log, "--format", "json", "--quiet"], None);
-        if result.code() != Some(0) {
-            failures.push(format!(
-                "{name}: exit {:?}\n{}",
-                result.code(),
-                result.report()
-            ));
-            continue;
+    // Each shape is its own scan: four at a time keep the suite's longest test short.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(name) = names.get(i) else { break };
+                if let Some(failure) = check_shape(&dir, name) {
+                    failures.lock().unwrap().push(failure);
+                }
+            });
         }
-        let manifest: serde_json::Value =
-            serde_json::from_str(&result.stdout()).expect("the manifest is JSON");
-        let got = normalise(&actual(&manifest, &checks));
-        if got != expected {
-            let diff = similar::TextDiff::from_lines(&expected, &got)
-                .unified_diff()
-                .header("expected", "actual")
-                .to_string();
-            failures.push(format!("{name} ({log}):\n{diff}"));
-        }
-    }
+    });
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort();
     assert!(
         failures.is_empty(),
         "{} of {} shapes differ from their hand-made rows:\n\n{}",
