@@ -71,7 +71,7 @@ pub struct SignalReader {
     structured_event: Regex,
     structured_date: Regex,
     success: Regex,
-    status_success: Regex,
+    after_processor: Regex,
     retry: Regex,
     already: Regex,
 }
@@ -107,8 +107,8 @@ impl Default for SignalReader {
                 r#"["']?\b(?:start_date|game_date|data_date|target_date|date|dates)["']?\s*[:=]\s*"#,
             ),
             success: re(&format!(r"\b(?:{})\b", vocab::SUCCESS_WORDS.join("|"))),
-            status_success: re(&format!(
-                r"\]\s*:?\s*(?:{})\b",
+            after_processor: re(&format!(
+                r"^[\]\s:\-]*(?:{})\b",
                 vocab::SUCCESS_WORDS.join("|")
             )),
             retry: re(
@@ -257,15 +257,21 @@ impl SignalReader {
         if triggers & trigger::RETRY != 0 && self.retry.is_match(line) {
             return reading(Signal::Retry, Vec::new());
         }
-        // A success word counts next to a date ("completed for 2023-11-15") or right after a
-        // status tag (`[p] SUCCESS`): "Query completed in 2.1s" is not the end of an attempt. A
-        // check mark always is.
+        // A success word counts next to a date ("completed for 2023-11-15") or right after the
+        // processor's name (`PProcessor completed`, `[p] SUCCESS`, `analytics.p - Completed
+        // successfully`): "Query completed in 2.1s" is not the end of an attempt. A check mark
+        // always is.
         if triggers & trigger::CHECK != 0 {
             return reading(Signal::Success, dates());
         }
         if triggers & trigger::SUCCESS != 0 && self.success.is_match(line) {
             let dates = dates();
-            if !dates.is_empty() || (processor.is_some() && self.status_success.is_match(line)) {
+            let of_processor = || {
+                names
+                    .find(line)
+                    .is_some_and(|(_, end)| self.after_processor.is_match(&line[end..]))
+            };
+            if !dates.is_empty() || of_processor() {
                 return reading(Signal::Success, dates);
             }
         }

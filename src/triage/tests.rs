@@ -175,6 +175,24 @@ fn the_processors_own_start_line_continues_the_echoed_command() {
 }
 
 #[test]
+fn a_success_line_of_the_processor_needs_no_date() {
+    for done in [
+        "2025-11-29 10:00:09,000 - INFO - analytics.player_game_summary - Completed successfully",
+        "2025-11-29 10:00:09,000 - INFO - x - PlayerGameSummaryProcessor completed: 260 rows written",
+        "[player_game_summary] SUCCESS",
+    ] {
+        assert!(rows(&[START_PGS, done]).is_empty(), "{done}");
+    }
+    let query =
+        "2025-11-29 10:00:09,000 - INFO - analytics.player_game_summary - Query completed in 2.1s";
+    assert_eq!(
+        rows(&[START_PGS, query]),
+        ["2023-11-15 pgs script_infrastructure interrupted 2"],
+        "a step of the attempt is not its end"
+    );
+}
+
+#[test]
 fn a_start_after_a_failure_is_a_new_try() {
     assert!(rows(&[START_PGS, NOT_FOUND, START_PGS, DONE_PGS]).is_empty());
     assert_eq!(
