@@ -278,7 +278,12 @@ fn joint(between: &[u8]) -> Joint {
             let w: Vec<u8> = w
                 .iter()
                 .copied()
-                .filter(|b| !matches!(b, b'-' | b'_' | b' ' | b',' | b';' | b':' | b'('))
+                .filter(|b| {
+                    !matches!(
+                        b,
+                        b'-' | b'_' | b' ' | b',' | b';' | b':' | b'(' | b'"' | b'\''
+                    )
+                })
                 .collect();
             if w == b"end" || w == b"enddate" || w == b"to" {
                 Joint::Range
@@ -408,6 +413,74 @@ mod tests {
             dates("12023-11-15 2023-11-150 /data/2023-11-15/x"),
             ["2023-11-15"]
         );
+    }
+
+    fn read(text: &str) -> Vec<String> {
+        read_dates(text.as_bytes())
+            .iter()
+            .map(Date::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn start_lines_name_ranges_lists_or_one_date() {
+        let week: Vec<String> = (1..=7).map(|d| format!("2023-11-0{d}")).collect();
+        for text in [
+            " --start-date=2023-11-01 --end-date=2023-11-07 --skip-downstream-trigger=true",
+            " --start-date 2023-11-01 --end-date 2023-11-07",
+            " for 2023-11-01 to 2023-11-07 (batch mode)",
+            " 2023-11-01..2023-11-07",
+            " 2023-11-01 -> 2023-11-07",
+            " from 2023-11-01 through 2023-11-07",
+            " Start: 2023-11-01 End: 2023-11-07",
+            r#" {"start_date": "2023-11-01", "end_date": "2023-11-07"}"#,
+        ] {
+            assert_eq!(read(text), week, "{text}");
+        }
+        let list = ["2023-11-01", "2023-11-03", "2023-11-09"];
+        for text in [
+            " --dates 2023-11-01,2023-11-03,2023-11-09",
+            " ['2023-11-01', '2023-11-03', '2023-11-09']",
+            r#" ["2023-11-09","2023-11-01","2023-11-03"]"#,
+        ] {
+            assert_eq!(read(text), list, "{text}");
+        }
+        assert_eq!(
+            read(" for 2023-11-15 (lookback from 2023-11-01)"),
+            ["2023-11-15"]
+        );
+        assert_eq!(read(" 2025-11-29 10:00:00 for 2023-11-15"), ["2023-11-15"]);
+        assert_eq!(
+            read(" for 2023-11-07 to 2023-11-01"),
+            ["2023-11-07"],
+            "backwards"
+        );
+        assert_eq!(
+            read(" for 2000-01-01 to 2023-11-01"),
+            ["2000-01-01"],
+            "over ten years"
+        );
+        assert!(read(" no date here").is_empty());
+    }
+
+    #[test]
+    fn count_summaries_list_their_failed_dates() {
+        let failed = |s: &str| {
+            failed_dates(s.as_bytes()).map(|d| d.iter().map(Date::to_string).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            failed("Done: 2 succeeded (2024-02-01, 2024-02-02), 1 failed (2024-02-03)"),
+            Some(vec!["2024-02-03".to_string()])
+        );
+        assert_eq!(
+            failed("Completed 4/5 dates; failed dates: ['2024-01-10']"),
+            Some(vec!["2024-01-10".to_string()])
+        );
+        assert_eq!(
+            failed("2024-01-10 failed"),
+            Some(vec!["2024-01-10".to_string()])
+        );
+        assert_eq!(failed("Done for 2024-01-10: 0 failed"), None);
     }
 
     #[test]

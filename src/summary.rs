@@ -415,17 +415,7 @@ pub fn plural(n: u64) -> &'static str {
     }
 }
 
+/// Byte counts as people read them (`200.00 MiB`), in the progress bar's units.
 pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    indicatif::BinaryBytes(n).to_string()
 }
