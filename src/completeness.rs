@@ -303,7 +303,7 @@ pub(crate) fn merge(
                 } else {
                     format!("expected date never attempted: {sources} mentions it")
                 };
-                let mut r = row(
+                let mut r = Retry::new(
                     date,
                     names.name(p),
                     Category::ScriptInfrastructure,
@@ -465,31 +465,12 @@ fn fold_history(
     stats
 }
 
-fn row(date: Date, processor: &str, category: Category, reason: Reason) -> Retry {
-    Retry {
-        date,
-        processor: processor.to_string(),
-        phase: DEFAULT_PHASE.to_string(),
-        category,
-        action: category.action(),
-        reason,
-        silent: false,
-        failures: 0,
-        blocked_by: Vec::new(),
-        error: String::new(),
-        file: String::new(),
-        line: 0,
-        rule: None,
-        command: String::new(),
-    }
-}
-
 /// A failure known from the history: its category from classifying `error_message` with the
 /// same rules as log lines.
 fn history_row(classifier: &Classifier, file: &str, record: &Record) -> Retry {
     let (rule, text) = explain(classifier, &record.message);
     let category = classifier.category(rule);
-    let mut r = row(
+    let mut r = Retry::new(
         record.date,
         classifier.processors().name(record.processor),
         category,

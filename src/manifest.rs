@@ -321,6 +321,29 @@ pub struct Retry {
     pub command: String,
 }
 
+impl Retry {
+    /// A row of `category` for `reason`, with the category's action and the default phase; the
+    /// caller fills in what it knows (evidence, failures, gaps).
+    pub fn new(date: Date, processor: &str, category: Category, reason: Reason) -> Retry {
+        Retry {
+            date,
+            processor: processor.to_string(),
+            phase: crate::processors::DEFAULT_PHASE.to_string(),
+            category,
+            action: category.action(),
+            reason,
+            silent: false,
+            failures: 0,
+            blocked_by: Vec::new(),
+            error: String::new(),
+            file: String::new(),
+            line: 0,
+            rule: None,
+            command: String::new(),
+        }
+    }
+}
+
 /// A failure that names no date or processor and falls outside every attempt.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Unattributed {

@@ -9,7 +9,7 @@ use crate::calendar::{Calendar, Cell, NOT_SEEN};
 use crate::category::Category;
 use crate::date::Date;
 use crate::manifest::{InputStats, Reason};
-use crate::summary::{human_bytes, plural};
+use crate::summary::{human_bytes, plural, progress_note};
 use crate::triage::Report;
 
 /// Retry rows listed per action; the manifest has them all.
@@ -88,21 +88,7 @@ pub fn write(
             } else {
                 "**crashed**".to_string()
             };
-            let progress = match &run.last_progress {
-                Some(p) => {
-                    let date = p.date.map(|d| format!(" ({d})")).unwrap_or_default();
-                    let resume = if run.crashed {
-                        "; re-running the script resumes there"
-                    } else {
-                        ""
-                    };
-                    format!(
-                        "date {}/{}{date}, line {}{resume}",
-                        p.index, p.total, p.line
-                    )
-                }
-                None => String::new(),
-            };
+            let progress = progress_note(run);
             let time =
                 |t: Option<crate::date::Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
             writeln!(

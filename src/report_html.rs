@@ -11,7 +11,7 @@ use crate::calendar::{day_number, Calendar, Cell, Layout, NOT_SEEN};
 use crate::category::Category;
 use crate::date::{Date, Timestamp};
 use crate::manifest::{InputStats, Reason, Retry, Run};
-use crate::summary::{human_bytes, plural};
+use crate::summary::{human_bytes, plural, progress_note};
 use crate::triage::Report;
 
 /// Retry rows listed per action; the manifest has them all.
@@ -464,22 +464,7 @@ fn runs(h: &mut String, runs: &[Run]) {
                 .unwrap_or_default();
             format!("<span class=\"tag\" style=\"background:#d93b3b\">crashed</span>{at}")
         };
-        let progress = r
-            .last_progress
-            .as_ref()
-            .map(|p| {
-                let date = p.date.map(|d| format!(" ({d})")).unwrap_or_default();
-                let resume = if r.crashed {
-                    "; a re-run resumes there"
-                } else {
-                    ""
-                };
-                format!(
-                    "date {}/{}{date}, line {}{resume}",
-                    p.index, p.total, p.line
-                )
-            })
-            .unwrap_or_default();
+        let progress = progress_note(r);
         let t = |t: Option<Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
         let _ = writeln!(
             h,

@@ -9,7 +9,7 @@ use anstyle::{AnsiColor, Style};
 
 use crate::calendar::{Calendar, Cell};
 use crate::manifest::InputStats;
-use crate::manifest::Reason;
+use crate::manifest::{Reason, Run};
 use crate::rules::Category;
 use crate::templates::message;
 use crate::term::{pad, Painter};
@@ -413,6 +413,24 @@ pub fn plural(n: u64) -> &'static str {
     } else {
         "s"
     }
+}
+
+/// Where a run was when it ended (`date 4/5 (2024-01-10), line 98`), and that re-running the script
+/// resumes there if it crashed: the Markdown and HTML reports' "last progress" cell.
+pub fn progress_note(run: &Run) -> String {
+    let Some(p) = &run.last_progress else {
+        return String::new();
+    };
+    let date = p.date.map(|d| format!(" ({d})")).unwrap_or_default();
+    let resume = if run.crashed {
+        "; re-running the script resumes there"
+    } else {
+        ""
+    };
+    format!(
+        "date {}/{}{date}, line {}{resume}",
+        p.index, p.total, p.line
+    )
 }
 
 /// Byte counts as people read them (`200.00 MiB`), in the progress bar's units.

@@ -31,20 +31,10 @@ pub fn build(
             .to_string()
     };
     let row = |date, p: ProcessorId, category: Category, reason, (at, error): (At, String)| Retry {
-        date,
-        processor: names.name(p).to_string(),
-        phase: DEFAULT_PHASE.to_string(),
-        category,
-        action: category.action(),
-        reason,
-        silent: false,
-        failures: 0,
-        blocked_by: Vec::new(),
         error,
         file: file(at),
         line: at.line,
-        rule: None,
-        command: String::new(),
+        ..Retry::new(date, names.name(p), category, reason)
     };
     let mut retries = Vec::new();
     let mut pairs = Vec::with_capacity(table.pairs.len());
