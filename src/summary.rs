@@ -8,9 +8,9 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use crate::calendar::{Calendar, Cell};
+use crate::category::{Action, Category};
 use crate::manifest::InputStats;
 use crate::manifest::{Reason, Run};
-use crate::rules::Category;
 use crate::templates::message;
 use crate::term::{pad, Painter};
 use crate::triage::Report;
@@ -178,21 +178,32 @@ pub fn write_summary(
         );
         p.line(&[(Cell::NotStarted.style(), &text)])?;
     }
+    // Grouped by what to do: a row escalated by --max-failures is `investigate`, whatever its
+    // category.
     for category in Category::ALL {
+        let escalated = category == Category::Uncategorized;
         let rows: Vec<_> = report
             .retries
             .iter()
-            .filter(|r| r.category == category)
+            .filter(|r| {
+                (r.category == category && r.action == category.action())
+                    || (escalated && r.action == Action::Investigate && r.category != category)
+            })
             .collect();
         if rows.is_empty() {
             continue;
         }
         let action = format!("  {}", category.action());
         let detail = format!(" ({}, {}): ", category, rows.len());
+        let advice = if rows.iter().any(|r| r.category != category) {
+            "failed too often (--max-failures) or no rule names it: read the error first"
+        } else {
+            category.info().advice
+        };
         p.line(&[
             (Cell::Failed(category).style(), &action),
             (plain, &detail),
-            (plain, category.info().advice),
+            (plain, advice),
         ])?;
         for r in rows.iter().take(ROWS_PER_ACTION) {
             let (extra, style) = match r.reason {
@@ -207,6 +218,10 @@ pub fn write_summary(
                         Cell::Gap.style(),
                     )
                 }
+                Reason::Failed if r.action != r.category.action() => (
+                    format!(" ({}, failed {} times)", r.category, r.failures),
+                    Cell::Failed(r.category).style(),
+                ),
                 Reason::Failed if r.silent => (
                     " (silent: a success line hid it)".to_string(),
                     Cell::Failed(Category::ProcessingError).style(),
