@@ -92,3 +92,33 @@ fn commands_are_valid_bash() {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+#[test]
+fn the_summary_lists_escalated_rows_under_investigate() {
+    let r = run(
+        &[
+            "scan",
+            "fixtures/sample.log",
+            "--max-failures",
+            "2",
+            "--color",
+            "never",
+            "-q",
+        ],
+        None,
+    )
+    .success();
+    let out = r.stdout();
+    let investigate = out
+        .lines()
+        .skip_while(|l| !l.starts_with("  investigate"))
+        .take(2)
+        .collect::<Vec<_>>();
+    assert_eq!(investigate.len(), 2, "{}", r.report());
+    assert!(
+        investigate[1].contains("2024-01-09 team_defense_game_summary")
+            && investigate[1].contains("(data_availability, failed 2 times)"),
+        "{}",
+        r.report()
+    );
+}
