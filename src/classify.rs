@@ -53,6 +53,10 @@ pub struct Event {
     pub time: Option<Timestamp>,
     /// Cleaned, bounded text; empty for lines whose text nothing reports (starts, progress).
     pub text: String,
+    /// The text's masked form ([`crate::templates::key`]) for a failure that counts towards the
+    /// top error templates (not a wrapper, not a status line no rule names); empty otherwise. It is
+    /// made here, on the scan's workers, so that the fold only looks it up.
+    pub template_key: String,
 }
 
 /// The events of one chunk, and how many newlines it holds (to number the lines of the next one).
@@ -64,8 +68,26 @@ pub struct ChunkEvents {
 
 #[derive(Debug, Clone, Copy)]
 enum Owner {
-    Rule { rule: RuleId, len: u16 },
+    Rule {
+        rule: RuleId,
+        len: u16,
+    },
     Trigger(u16),
+    /// A processor's snake name (even) or class name (odd), as [`ProcessorNames`] numbers them:
+    /// the trigger automaton's pass finds the line's processor too.
+    Name(u16),
+}
+
+/// Buffers one worker reuses from line to line.
+#[derive(Debug, Default)]
+struct Scratch {
+    /// Rule literals found on the line: rule, longest literal.
+    hits: Vec<(RuleId, u16)>,
+    /// Processor names found on the line, exactly as spelled: start, end, name pattern.
+    names: Vec<(usize, usize, u16)>,
+    /// Template keys: the unquoted message, and the key.
+    unquoted: String,
+    key: String,
 }
 
 /// Everything needed to read lines: compiled once, shared read-only by all worker threads.
@@ -73,8 +95,11 @@ enum Owner {
 pub struct Classifier {
     rules: Vec<Rule>,
     processors: ProcessorNames,
+    /// Rule literals, trigger words and processor names, matched case-insensitively.
     automaton: AhoCorasick,
     owners: Vec<Owner>,
+    /// The processor name patterns of [`Owner::Name`], to check their case.
+    name_patterns: Vec<String>,
     /// The signal words a line logged at INFO/DEBUG/WARNING can matter for: a small automaton, fast
     /// enough to run on every such line (one SIMD pass per chunk).
     signals: AhoCorasick,
@@ -111,6 +136,17 @@ impl Classifier {
         for (word, bit) in vocab::triggers() {
             patterns.push(word);
             owners.push(Owner::Trigger(bit));
+        }
+        // In the order of `ProcessorNames`' own automaton: processor i's snake name is pattern 2i,
+        // its class name 2i + 1.
+        let name_patterns: Vec<String> = processors
+            .names()
+            .iter()
+            .flat_map(|n| [n.clone(), crate::processors::class_name(n)])
+            .collect();
+        for (i, name) in name_patterns.iter().enumerate() {
+            patterns.push(name.clone());
+            owners.push(Owner::Name(i as u16));
         }
         // Leftmost-first lets aho-corasick use its SIMD (Teddy) searcher; is_match does not care.
         let signals = AhoCorasick::builder()
@@ -149,6 +185,7 @@ impl Classifier {
             rules,
             automaton,
             owners,
+            name_patterns,
             signals,
             reader: SignalReader::default(),
             confirm,
@@ -170,6 +207,7 @@ impl Classifier {
     /// which only `--format events` prints.
     pub fn scan_chunk(&self, chunk: &[u8], keep_mentions: bool) -> ChunkEvents {
         let mut out = ChunkEvents::default();
+        let mut scratch = Scratch::default();
         // One SIMD pass over the whole chunk finds the signal words; the line loop below then only
         // asks whether the next hit lies inside the current line.
         let mut signal_hits = self.signals.find_iter(chunk).map(|m| m.start()).peekable();
@@ -183,8 +221,9 @@ impl Classifier {
             let has_signal = signal_hits
                 .peek()
                 .is_some_and(|&hit| hit < start + line.len());
-            if self.worth_a_look(line, has_signal, keep_mentions) {
-                if let Some(mut event) = self.classify(line, keep_mentions) {
+            let mut level = None;
+            if self.worth_a_look(line, has_signal, keep_mentions, &mut level) {
+                if let Some(mut event) = self.read_line(line, keep_mentions, &mut scratch, level) {
                     event.line = line_no;
                     event.offset = start as u64;
                     out.events.push(event);
@@ -202,7 +241,15 @@ impl Classifier {
     /// (traceback frames, SQL text) can only be exception lines, ❌ lines or signals. The big
     /// automaton of every rule literal runs only on lines logged at ERROR and above and on other
     /// lines without a level (the script's own output).
-    fn worth_a_look(&self, line: &[u8], has_signal: bool, keep_mentions: bool) -> bool {
+    ///
+    /// The line's level, when it was read, is left in `level` for [`Classifier::read_line`].
+    fn worth_a_look(
+        &self,
+        line: &[u8],
+        has_signal: bool,
+        keep_mentions: bool,
+        level: &mut Option<Option<Level>>,
+    ) -> bool {
         if !self.regex_only.is_empty() || has_signal {
             return true;
         }
@@ -210,19 +257,35 @@ impl Classifier {
         if memchr::memchr(0x1b, line).is_some() {
             return true;
         }
-        match extract::level(line) {
+        match *level.insert(extract::level(line)) {
             Some(level) if level.is_failure() => true,
             Some(_) if !keep_mentions => false,
             None if !keep_mentions && line.first().is_some_and(|&b| b == b' ' || b == b'\t') => {
                 extract::is_exception_line(line)
                     || memchr::memmem::find(line, "\u{274c}".as_bytes()).is_some()
             }
-            _ => self.automaton.is_match(line),
+            // Processor names alone make no line worth reading.
+            _ => self
+                .automaton
+                .find_overlapping_iter(line)
+                .any(|m| !matches!(self.owners[m.pattern().as_usize()], Owner::Name(_))),
         }
     }
 
     /// Reads one line (without its newline). `None` when nothing on it matters.
     pub fn classify(&self, raw: &[u8], keep_mentions: bool) -> Option<Event> {
+        self.read_line(raw, keep_mentions, &mut Scratch::default(), None)
+    }
+
+    /// [`Classifier::classify`] with a worker's buffers, and the level of `raw` when the prefilter
+    /// read it already.
+    fn read_line(
+        &self,
+        raw: &[u8],
+        keep_mentions: bool,
+        scratch: &mut Scratch,
+        raw_level: Option<Option<Level>>,
+    ) -> Option<Event> {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let cleaned = extract::strip_ansi(raw);
         let line = cleaned
@@ -238,7 +301,14 @@ impl Classifier {
         };
 
         let mut triggers = 0u16;
-        let mut hits: Vec<(RuleId, u16)> = Vec::new();
+        let Scratch {
+            hits,
+            names,
+            unquoted,
+            key,
+        } = scratch;
+        hits.clear();
+        names.clear();
         for m in self.automaton.find_overlapping_iter(line) {
             match self.owners[m.pattern().as_usize()] {
                 Owner::Trigger(bit) => triggers |= bit,
@@ -246,9 +316,19 @@ impl Classifier {
                     Some(h) => h.1 = h.1.max(len),
                     None => hits.push((rule, len)),
                 },
+                Owner::Name(i) => {
+                    if line[m.range()] == *self.name_patterns[usize::from(i)].as_bytes() {
+                        names.push((m.start(), m.end(), i));
+                    }
+                }
             }
         }
-        let level = extract::level(line);
+        // The prefilter's reading stands when nothing was cut off the line.
+        let unchanged = line.as_ptr() == raw.as_ptr() && line.len() == raw.len();
+        let level = match raw_level {
+            Some(level) if unchanged => level,
+            _ => extract::level(line),
+        };
         if triggers == 0
             && hits.is_empty()
             && self.regex_only.is_empty()
@@ -256,7 +336,14 @@ impl Classifier {
         {
             return None;
         }
-        let rule = self.winning_rule(line, hits);
+        // A line logged below ERROR is no failure whatever rule it matches, and without
+        // `keep_mentions` only its signals can make it an event: its rule is read only then.
+        let rule_later = !keep_mentions && level.is_some_and(|l| !l.is_failure());
+        let mut rule = if rule_later {
+            None
+        } else {
+            self.winning_rule(line, hits)
+        };
 
         let indented = line.first().is_some_and(|b| *b == b' ' || *b == b'\t');
         let exception = level.is_none()
@@ -266,7 +353,7 @@ impl Classifier {
             Some(level) => level.is_failure(),
             None => triggers & trigger::CROSS != 0 || exception || (rule.is_some() && !indented),
         };
-        let processor = tag.or_else(|| self.processors.find(line).map(|(p, _)| p));
+        let processor = tag.or_else(|| self.first_processor(line, names));
         // Below ERROR only the prefilter's words make a line count, exactly as `worth_a_look`
         // filters; an unlevelled line (the driver's own output) went through the trigger
         // automaton, which reads every signal word in any case.
@@ -288,6 +375,9 @@ impl Classifier {
         if !(failure || signal != Signal::None || gap_list || mention) {
             return None;
         }
+        if rule_later {
+            rule = self.winning_rule(line, hits);
+        }
         let processor = match &signal {
             Signal::Start(start) => Some(start.processor),
             _ => processor,
@@ -295,13 +385,20 @@ impl Classifier {
         if failure || gap_list || (mention && signal == Signal::None) {
             // A count summary at ERROR lists the dates that failed; any other failure is about
             // every date it names.
-            dates = match date::failed_dates(line) {
-                Some(failed) if triggers & trigger::SUCCESS != 0 && !gap_list => failed,
-                _ => date::dates_in(line).map(|d| d.0).collect(),
-            };
+            let failed = (triggers & trigger::SUCCESS != 0 && !gap_list)
+                .then(|| date::failed_dates(line))
+                .flatten();
+            dates = failed.unwrap_or_else(|| date::dates_in(line).map(|d| d.0).collect());
         }
         let text = if failure || rule.is_some() || gap_list {
             extract::clean_text(line)
+        } else {
+            String::new()
+        };
+        let status = processor.is_some() && triggers & (trigger::CROSS | trigger::CHECK) != 0;
+        let template_key = if failure && !(self.is_wrapper(rule) || (status && rule.is_none())) {
+            crate::templates::key_into(&text, unquoted, key);
+            key.as_str().to_owned()
         } else {
             String::new()
         };
@@ -316,16 +413,17 @@ impl Classifier {
             gap_list,
             processor,
             tagged: tag.is_some(),
-            status: processor.is_some() && triggers & (trigger::CROSS | trigger::CHECK) != 0,
+            status,
             dates,
             time: Timestamp::find(line),
             text,
+            template_key,
         })
     }
 
     /// The most specific rule matching the line: highest priority, then the longest literal, then
     /// the first in rule order. Literal hits are confirmed by the rule's regex where it has one.
-    fn winning_rule(&self, line: &[u8], mut hits: Vec<(RuleId, u16)>) -> Option<RuleId> {
+    fn winning_rule(&self, line: &[u8], hits: &mut Vec<(RuleId, u16)>) -> Option<RuleId> {
         hits.retain(|&(r, _)| {
             self.confirm[r.index()]
                 .as_ref()
@@ -335,9 +433,32 @@ impl Classifier {
             let set = self.regex_only_set.matches(line);
             hits.extend(set.iter().map(|i| (self.regex_only[i], 0)));
         }
-        hits.into_iter()
-            .max_by_key(|&(r, len)| (self.rules[r.index()].priority, len, std::cmp::Reverse(r)))
-            .map(|(r, _)| r)
+        hits.iter()
+            .max_by_key(|&&(r, len)| (self.rules[r.index()].priority, len, std::cmp::Reverse(r)))
+            .map(|&(r, _)| r)
+    }
+
+    /// The line's first processor, exactly as [`ProcessorNames::find`] reads it, from the names the
+    /// automaton found (`names`: every occurrence, spelled as configured). That search reports
+    /// leftmost-longest matches one after the other, without overlap, and keeps the first that
+    /// stands as a name: not glued to a word before it, and a snake name not glued to one after.
+    fn first_processor(&self, line: &[u8], names: &[(usize, usize, u16)]) -> Option<ProcessorId> {
+        let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        let mut from = 0;
+        loop {
+            // Leftmost, then longest; a name listed twice is the first one listed.
+            let &(start, end, pattern) = names
+                .iter()
+                .filter(|n| n.0 >= from)
+                .min_by_key(|n| (n.0, std::cmp::Reverse(n.1), n.2))?;
+            let before_ok = start == 0 || !word(line[start - 1]);
+            let snake = pattern % 2 == 0;
+            let after_ok = !snake || line.get(end).is_none_or(|&b| !word(b));
+            if before_ok && after_ok {
+                return ProcessorId::all(self.processors.len()).nth(usize::from(pattern / 2));
+            }
+            from = end;
+        }
     }
 
     pub fn rule(&self, id: RuleId) -> &Rule {
@@ -435,6 +556,50 @@ mod tests {
                 Some("processing-failed-for".to_string())
             )
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 3000, ..Default::default() })]
+
+        /// The processor read from the automaton's names is the one `ProcessorNames::find` reads,
+        /// with names that overlap, nest, repeat and run into words.
+        #[test]
+        fn first_processor_is_the_names_own_search(
+            list in 0usize..3,
+            pieces in proptest::collection::vec(0usize..16, 0..12),
+        ) {
+            static LISTS: std::sync::LazyLock<Vec<Classifier>> = std::sync::LazyLock::new(|| {
+                let lists: [&[&str]; 3] = [
+                    &crate::processors::DEFAULT_PROCESSORS,
+                    &["a_b", "b_c", "ab", "b", "FooProcessor", "foo"],
+                    &["game", "game_summary", "player_game", "Game"],
+                ];
+                lists
+                    .iter()
+                    .map(|l| {
+                        let names: Vec<String> = l.iter().map(|s| s.to_string()).collect();
+                        Classifier::new(crate::rules::builtin(), &names).expect("compiles")
+                    })
+                    .collect()
+            });
+            const PIECES: [&str; 16] = [
+                "player_game_summary", "PlayerGameSummaryProcessor", "a_b", "b_c", "ab", "_c",
+                "FooProcessor", "Foo", "game", "_summary", "Game", "GAME", " ", ".", "x", "_",
+            ];
+            let c = &LISTS[list];
+            let line: String = pieces.iter().map(|&i| PIECES[i]).collect();
+            let line = line.as_bytes();
+            let mut names = Vec::new();
+            for m in c.automaton.find_overlapping_iter(line) {
+                if let Owner::Name(i) = c.owners[m.pattern().as_usize()] {
+                    if line[m.range()] == *c.name_patterns[usize::from(i)].as_bytes() {
+                        names.push((m.start(), m.end(), i));
+                    }
+                }
+            }
+            let want = c.processors.find(line).map(|(p, _)| p);
+            proptest::prop_assert_eq!(c.first_processor(line, &names), want);
+        }
     }
 
     #[test]

@@ -287,16 +287,14 @@ impl SignalReader {
     /// `run_backfill.sh precompute/p --start-date=A --end-date=B`), or a `<phase>/<p>` command line
     /// with date flags; the dates are read after the processor.
     fn start(&self, line: &[u8], names: &ProcessorNames) -> Option<Start> {
-        for c in self.start.captures_iter(line) {
-            let token = c.get(2).expect("group 2 always takes part");
-            let Some(processor) = names.lookup(token.as_bytes()) else {
+        for m in self.start.find_iter(line) {
+            let (phase, token) = start_groups(line, m.range());
+            let Some(processor) = names.lookup(&line[token.clone()]) else {
                 continue;
             };
-            let dates = date::read_dates(&line[token.end()..]);
+            let dates = date::read_dates(&line[token.end..]);
             if !dates.is_empty() {
-                let phase = c
-                    .get(1)
-                    .map(|p| String::from_utf8_lossy(p.as_bytes()).into_owned());
+                let phase = phase.map(|p| String::from_utf8_lossy(&line[p]).into_owned());
                 return Some(Start {
                     processor,
                     phase,
@@ -344,9 +342,102 @@ impl SignalReader {
     }
 }
 
+/// The two groups of the `start` regex in one of its matches (`m`): the phase, if any, and the
+/// processor token. Read by hand because running the regex's capture engine on every start verb
+/// (`Running query: ...`) cost more than the rest of the line's reading. The regex is
+/// `VERB\s+(?:(NAME)[/.])?(NAME2)`: no verb holds a space and no name starts with one, so the verb
+/// ends at the match's first space and `\s+` takes every space after it; the phase is taken when
+/// a whole name is followed by `/` or `.` and a second name (a shorter first name would be followed
+/// by a name character, not by `/` or `.`), and the token is then the longest name there.
+fn start_groups(
+    line: &[u8],
+    m: std::ops::Range<usize>,
+) -> (Option<std::ops::Range<usize>>, std::ops::Range<usize>) {
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
+    let name_char = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    let name_end = |from: usize| from + line[from..].iter().take_while(|b| name_char(b)).count();
+    let verb_end = m.start + line[m.clone()].iter().position(space).unwrap_or(m.len());
+    let at = verb_end + line[verb_end..].iter().take_while(|b| space(b)).count();
+    let first_end = name_end(at);
+    let phase = line.get(at).is_some_and(u8::is_ascii_alphabetic)
+        && matches!(line.get(first_end), Some(b'/' | b'.'))
+        && line
+            .get(first_end + 1)
+            .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_');
+    let groups = if phase {
+        (Some(at..first_end), first_end + 1..name_end(first_end + 1))
+    } else {
+        (None, at..first_end)
+    };
+    debug_assert_eq!(groups.1.end, m.end, "start regex groups misread");
+    groups
+}
+
 fn number(b: &[u8]) -> u32 {
     std::str::from_utf8(b)
         .ok()
         .and_then(|s| s.parse::<u32>().ok())
         .unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Lines made of the pieces the `start` regex cares about, glued at random.
+    fn pieces() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "Start",
+            "starting",
+            "STARTED",
+            "processing",
+            "Running",
+            "launching",
+            "executing",
+            "run_backfill.sh",
+            "run_backfillXsh",
+            " ",
+            "  ",
+            "\t",
+            "\r",
+            "/",
+            ".",
+            "a",
+            "Z",
+            "_",
+            "3",
+            "-",
+            "analytics",
+            "player_game_summary",
+            "query:",
+            "x.y",
+            "é",
+        ]);
+        prop::collection::vec(piece, 0..14).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+        /// The groups read by hand are the capture engine's, match after match.
+        #[test]
+        fn start_groups_are_the_regex_groups(line in pieces()) {
+            static READER: std::sync::LazyLock<SignalReader> =
+                std::sync::LazyLock::new(SignalReader::default);
+            let reader = &*READER;
+            let line = line.as_bytes();
+            let by_regex: Vec<_> = reader
+                .start
+                .captures_iter(line)
+                .map(|c| (c.get(1).map(|g| g.range()), c.get(2).expect("group 2").range()))
+                .collect();
+            let by_hand: Vec<_> = reader
+                .start
+                .find_iter(line)
+                .map(|m| start_groups(line, m.range()))
+                .collect();
+            prop_assert_eq!(by_hand, by_regex);
+        }
+    }
 }

@@ -60,7 +60,8 @@ pub fn run(config: &Config, stdout: &mut dyn Write, stderr: &mut dyn Write) -> R
                         file,
                         line: event.line,
                     };
-                    templates.add(classifier.category(event.rule), &event.text, at);
+                    let category = classifier.category(event.rule);
+                    templates.add_event(category, &event.template_key, &event.text, at);
                 }
             }
             true

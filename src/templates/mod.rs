@@ -171,23 +171,40 @@ impl Templates {
 
     /// Adds one failure line.
     pub fn add(&mut self, category: Category, text: &str, at: At) {
-        self.lines += 1;
-        let mut unquoted = std::mem::take(&mut self.unquoted);
         let mut key = std::mem::take(&mut self.key);
-        unquote_into(message(text), &mut unquoted);
-        key.clear();
-        mask_with(&unquoted, &mut Key::new(&mut key));
+        key_into(text, &mut self.unquoted, &mut key);
+        self.add_keyed(category, &key, text, at);
+        self.key = key;
+    }
+
+    /// Adds one failure line with the key the classifier made for it ([`crate::classify::Event`]'s
+    /// `template_key`), or masks it here when it has none.
+    pub fn add_event(&mut self, category: Category, key: &str, text: &str, at: At) {
+        if key.is_empty() {
+            self.add(category, text, at);
+        } else {
+            self.add_keyed(category, key, text, at);
+        }
+    }
+
+    /// Adds one failure line whose masked form (its [`key`]) was made already: the scan's workers
+    /// mask the lines, so the fold only looks them up.
+    pub fn add_keyed(&mut self, category: Category, key: &str, text: &str, at: At) {
+        self.lines += 1;
         let slot = category as usize;
-        let found = self.index[slot].get(key.as_str()).copied();
+        let found = self.index[slot].get(key).copied();
         let i = match found {
             Some(i) => Some(i),
             None if key.is_empty() => None,
             None => {
+                let mut unquoted = std::mem::take(&mut self.unquoted);
+                unquote_into(message(text), &mut unquoted);
                 let mut tokens = Tokens::default();
                 mask_with(&unquoted, &mut tokens);
+                self.unquoted = unquoted;
                 let i = self.place(category, tokens.tokens, text, at);
                 if self.index[slot].len() < self.limit.saturating_mul(KEYS_PER_TEMPLATE) {
-                    self.index[slot].insert(key.clone(), i.unwrap_or(DROPPED));
+                    self.index[slot].insert(key.to_string(), i.unwrap_or(DROPPED));
                 }
                 // A new form was counted as it was placed.
                 None
@@ -198,8 +215,6 @@ impl Templates {
             Some(i) => self.count(i, text, at),
             None => {}
         }
-        self.unquoted = unquoted;
-        self.key = key;
     }
 
     fn count(&mut self, i: usize, text: &str, at: At) {
@@ -423,6 +438,21 @@ fn timestamp_len(b: &[u8]) -> usize {
     i
 }
 
+/// The masked form of a failure line's text: its message's tokens, masked and joined by single
+/// spaces, as [`Templates`] indexes it. Lines with the same key join the same template.
+pub fn key(text: &str) -> String {
+    let (mut unquoted, mut key) = (String::new(), String::new());
+    key_into(text, &mut unquoted, &mut key);
+    key
+}
+
+/// Writes [`key`]`(text)` into `key`; `unquoted` is a scratch buffer.
+pub fn key_into(text: &str, unquoted: &mut String, key: &mut String) {
+    unquote_into(message(text), unquoted);
+    key.clear();
+    mask_with(unquoted, &mut Key::new(key));
+}
+
 /// The message's tokens with their variable parts masked.
 pub fn mask(message: &str) -> Vec<Token> {
     let mut unquoted = String::new();
@@ -619,14 +649,17 @@ fn whole_var(s: &str) -> Option<Var> {
         return None;
     }
     let b = s.as_bytes();
-    if s.contains("://")
-        || s.starts_with('/')
-        || s.starts_with("./")
-        || s.starts_with("../")
-        || s.starts_with("~/")
-        || s.bytes().filter(|&c| c == b'/').count() >= 2
-    {
-        return Some(Var::Path);
+    // Every path form holds a slash: most tokens have none and skip the checks.
+    if let Some(slash) = memchr::memchr(b'/', b) {
+        if slash == 0
+            || s.contains("://")
+            || s.starts_with("./")
+            || s.starts_with("../")
+            || s.starts_with("~/")
+            || memchr::memchr(b'/', &b[slash + 1..]).is_some()
+        {
+            return Some(Var::Path);
+        }
     }
     if b.len() >= 10 && Date::parse(&b[..10]).is_some() {
         let rest = &s[10..];
@@ -642,16 +675,22 @@ fn whole_var(s: &str) -> Option<Var> {
 
 /// `HH:MM`, `HH:MM:SS`, with fractions.
 fn is_time(s: &str) -> bool {
-    let parts: Vec<&str> = s.splitn(3, ':').collect();
-    parts.len() >= 2
-        && parts.iter().enumerate().all(|(i, p)| {
-            let p = if i == 2 {
-                p.split(['.', ',']).next().unwrap_or("")
-            } else {
-                p
-            };
-            (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())
-        })
+    if memchr::memchr(b':', s.as_bytes()).is_none() {
+        return false;
+    }
+    let mut parts = 0;
+    for (i, p) in s.splitn(3, ':').enumerate() {
+        let p = if i == 2 {
+            p.split(['.', ',']).next().unwrap_or("")
+        } else {
+            p
+        };
+        if !((1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())) {
+            return false;
+        }
+        parts += 1;
+    }
+    parts >= 2
 }
 
 /// Masks one separator-free part of a token.

@@ -177,17 +177,21 @@ impl<'c> Triage<'c> {
     }
 
     fn cause(&self, at: At, event: &Event) -> Cause {
+        self.cause_with(at, event, event.text.clone())
+    }
+
+    fn cause_with(&self, at: At, event: &Event, text: String) -> Cause {
         Cause {
             category: self.classifier.category(event.rule),
             wrapper: self.classifier.is_wrapper(event.rule),
             priority: self.classifier.priority(event.rule),
             rule: event.rule,
-            text: event.text.clone(),
+            text,
             at,
         }
     }
 
-    pub fn feed(&mut self, file: u32, event: Event) {
+    pub fn feed(&mut self, file: u32, mut event: Event) {
         let at = At {
             file,
             line: event.line,
@@ -198,17 +202,24 @@ impl<'c> Triage<'c> {
             self.table.now = event.time;
             self.runs.note_time(event.time);
         }
+        // A failure's cause takes the event's text: it is built once, and handed to the table
+        // at the end.
+        let mut failure = None;
         if event.failure {
-            let cause = self.cause(at, &event);
-            self.tallies.failure_line(&cause, event.status);
+            let text = std::mem::take(&mut event.text);
+            let cause = self.cause_with(at, &event, text);
+            self.tallies
+                .failure_line(&cause, event.status, &event.template_key);
             if self.classifier.is_crash(event.rule) {
                 self.crash(at, cause);
                 self.drain_orphans();
                 return;
             }
+            failure = Some(cause);
         }
         if event.gap_list {
-            self.table.add_gaps(at, &event.dates, &event.text);
+            let text = failure.as_ref().map_or(&event.text, |c| &c.text);
+            self.table.add_gaps(at, &event.dates, text);
         }
         match &event.signal {
             Signal::Start(start) => {
@@ -261,8 +272,7 @@ impl<'c> Triage<'c> {
             Signal::Chain => self.table.chain(),
             Signal::Traceback | Signal::Retry | Signal::None => {}
         }
-        if event.failure {
-            let cause = self.cause(at, &event);
+        if let Some(cause) = failure {
             let dates = if event.gap_list {
                 &[][..]
             } else {
@@ -357,10 +367,16 @@ impl<'c> Triage<'c> {
     }
 
     fn drain_orphans(&mut self) {
+        if self.table.orphans.is_empty() {
+            return;
+        }
         for cause in std::mem::take(&mut self.table.orphans) {
-            let file = self.file(cause.at).to_string();
+            let file = self
+                .files
+                .get(cause.at.file as usize)
+                .map_or("", String::as_str);
             let rule = self.classifier.rule_id(cause.rule);
-            self.tallies.unattributed(cause, &file, rule);
+            self.tallies.unattributed(cause, file, rule);
         }
     }
 

@@ -41,12 +41,14 @@ impl Tallies {
     /// Counts one failure line. Lines that can decide a category count towards the top templates;
     /// wrappers (`Processing failed for D`, `exit code 1`) and status lines no rule names
     /// (`[p] ❌ Failed`) say that something failed, not why, and do not.
-    pub fn failure_line(&mut self, cause: &Cause, status: bool) {
+    /// `key` is the line's template key, when the classifier made one.
+    pub fn failure_line(&mut self, cause: &Cause, status: bool, key: &str) {
         self.failure_lines += 1;
         if cause.wrapper || (status && cause.rule.is_none()) {
             return;
         }
-        self.top.add(cause.category, &cause.text, cause.at);
+        self.top
+            .add_event(cause.category, key, &cause.text, cause.at);
     }
 
     /// Keeps a failure that no pair owns; identical ones (same rule and text) are one entry.

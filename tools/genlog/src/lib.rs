@@ -1295,6 +1295,67 @@ pub struct Log {
     pub truth: Vec<TruthRow>,
 }
 
+/// Writes a log of about `size` bytes for `seed` made only of failures: every failure shape the
+/// generator knows (the ERROR lines, the tracebacks that end in an exception line, the
+/// `Processing failed for D` and `[p] ❌ Failed` lines that follow them, and the transient
+/// `Query timeout` line), with no start, success, progress or run line around them: the log of a
+/// night where everything failed, for benchmarks. The defensive check is written without its
+/// WARNING lines, so every line is a failure line or a traceback line.
+///
+/// There is no truth for it ([`Log::truth`] is empty): the oracle replays attempts, and this log
+/// has none; what the tool makes of stray failures (pairs they name, unattributed lines) is its
+/// fold's business, tested elsewhere. Same size and seed, same bytes.
+pub fn generate_failures(size: u64, seed: u64, out: &mut impl Write) -> io::Result<Log> {
+    let mut rng = Rng::new(seed ^ 0xFA11_0000);
+    let first = days_from_civil(START.0, START.1, START.2);
+    // About three seasons of dates, so date-keyed state grows as in a real outage's log.
+    let last = first + 1_000;
+    let ts0 = days_from_civil(TS_START.0, TS_START.1, TS_START.2);
+    let mut w = W {
+        buf: Vec::with_capacity(FLUSH_AT + (1 << 16)),
+        out,
+        flushed: 0,
+        lines: 0,
+        ts_day: ts0,
+        ts_str: fmt_day(ts0),
+        ms: 10 * 3_600_000,
+        dates: DateTable::new(first, last),
+    };
+    let mut days = HashSet::new();
+    let mut failures = 0u64;
+    while w.bytes() < size {
+        let p = rng.below(NP as u64) as usize;
+        let day = first + rng.below((last - first + 1) as u64) as i64;
+        days.insert(day);
+        failures += 1;
+        // One in ten is the transient timeout alone; the rest are the templates but the defensive
+        // check, whose lead lines are warnings: its traceback and exception line stand in for it.
+        let t = rng.below(N_TEMPLATES + 1) as u8;
+        if t == N_TEMPLATES as u8 {
+            w.prefix(&mut rng, "ERROR", &LOGGERS[p]);
+            w.s("Query timeout: exceeded 180 seconds");
+            w.nl()?;
+        } else if t == T_GAP_BLOCKED {
+            traceback(&mut w, &mut rng, p)?;
+            w.s("DependencyError: Cannot process ");
+            w.date(day);
+            w.s(" - upstream gaps detected");
+            w.nl()?;
+        } else {
+            emit_failure(&mut w, &mut rng, p, day, t, &[])?;
+        }
+    }
+    w.finish()?;
+    Ok(Log {
+        bytes: w.bytes(),
+        lines: w.lines,
+        dates: days.len(),
+        runs: 0,
+        attempts: failures,
+        truth: Vec::new(),
+    })
+}
+
 /// Writes a log of about `size` bytes for `seed` to `out` and returns what it holds. The same
 /// size and seed always give the same bytes; `out` gets multi-MB writes, so it needs no buffer.
 pub fn generate(size: u64, seed: u64, out: &mut impl Write) -> io::Result<Log> {
