@@ -4,7 +4,13 @@
 //! one of the signals of `signal`) by rules that look at that line alone: this is what lets chunks
 //! be classified in parallel and folded in order afterwards.
 
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
+
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use memchr::memmem::Finder;
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 use crate::date::{self, Date, Timestamp};
@@ -14,7 +20,11 @@ use crate::processors::{ProcessorId, ProcessorNames};
 use crate::rules::{Category, Rule, RuleId};
 use crate::signal::SignalReader;
 pub use crate::signal::{Signal, Start};
+use crate::templates::{self, FoldHasher};
 use crate::vocab::{self, trigger};
+
+/// The cross of a failure status line, searched on indented lines (a searcher built once).
+static CROSS_MARK: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(vocab::CROSS_MARK));
 
 /// Lines are read up to this many bytes; the rest of a longer line is ignored. This bounds the work
 /// and memory for one line (a 1 GB line without a newline) the same way from a file and from stdin.
@@ -53,10 +63,10 @@ pub struct Event {
     pub time: Option<Timestamp>,
     /// Cleaned, bounded text; empty for lines whose text nothing reports (starts, progress).
     pub text: String,
-    /// The text's masked form ([`crate::templates::key`]) for a failure that counts towards the
+    /// The text's masked form ([`templates::key`]) for a failure that counts towards the
     /// top error templates (not a wrapper, not a status line no rule names); empty otherwise. It is
     /// made here, on the scan's workers, so that the fold only looks it up.
-    pub template_key: String,
+    pub template_key: Arc<str>,
 }
 
 /// The events of one chunk, and how many newlines it holds (to number the lines of the next one).
@@ -88,6 +98,30 @@ struct Scratch {
     /// Template keys: the unquoted message, and the key.
     unquoted: String,
     key: String,
+    /// The template keys of the messages seen in this chunk: failure-dense logs repeat their
+    /// messages, and finding one again costs a small part of masking it.
+    keys: HashMap<Box<str>, Arc<str>, BuildHasherDefault<FoldHasher>>,
+}
+
+/// Messages whose keys a chunk remembers; past it, the memo starts over. It bounds the memo's
+/// memory (messages are at most [`extract::MAX_TEXT`] bytes) whatever the log.
+const KEY_MEMO: usize = 1024;
+
+impl Scratch {
+    /// The template key of a failure's text (see [`templates::key`]).
+    fn template_key(&mut self, text: &str) -> Arc<str> {
+        let message = templates::message(text);
+        if let Some(key) = self.keys.get(message) {
+            return Arc::clone(key);
+        }
+        templates::key_into(text, &mut self.unquoted, &mut self.key);
+        let key: Arc<str> = Arc::from(self.key.as_str());
+        if self.keys.len() >= KEY_MEMO {
+            self.keys.clear();
+        }
+        self.keys.insert(message.into(), Arc::clone(&key));
+        key
+    }
 }
 
 /// Everything needed to read lines: compiled once, shared read-only by all worker threads.
@@ -104,6 +138,9 @@ pub struct Classifier {
     /// enough to run on every such line (one SIMD pass per chunk).
     signals: AhoCorasick,
     reader: SignalReader,
+    /// How many events the last chunk held: the next one's list starts that big, so a log full
+    /// of failures does not grow (and copy) its lists of thousands of events step by step.
+    events_hint: AtomicUsize,
     /// Each rule's regex, run only on lines where one of its literals was found.
     confirm: Vec<Option<Regex>>,
     /// Rules with a regex and no literal: they cannot be prefiltered, so every line is examined
@@ -186,6 +223,7 @@ impl Classifier {
             automaton,
             owners,
             name_patterns,
+            events_hint: AtomicUsize::new(0),
             signals,
             reader: SignalReader::default(),
             confirm,
@@ -206,7 +244,10 @@ impl Classifier {
     /// may lack a newline). `keep_mentions` keeps lines that match a rule without being failures,
     /// which only `--format events` prints.
     pub fn scan_chunk(&self, chunk: &[u8], keep_mentions: bool) -> ChunkEvents {
-        let mut out = ChunkEvents::default();
+        let mut out = ChunkEvents {
+            events: Vec::with_capacity(self.events_hint.load(Ordering::Relaxed)),
+            newlines: 0,
+        };
         let mut scratch = Scratch::default();
         // One SIMD pass over the whole chunk finds the signal words; the line loop below then only
         // asks whether the next hit lies inside the current line.
@@ -232,15 +273,17 @@ impl Classifier {
             start = end + 1;
         }
         out.newlines = line_no - u64::from(chunk.last().is_some_and(|&b| b != b'\n'));
+        self.events_hint.store(out.events.len(), Ordering::Relaxed);
         out
     }
 
     /// A cheap filter in front of [`Classifier::classify`] that never rejects a line it would
-    /// accept (the fuzz target `line_pipeline` checks this). Most lines of a backfill log are logged at INFO or DEBUG: for those only the signal
-    /// words matter (`has_signal`: one was found on the line). Indented lines without a level
-    /// (traceback frames, SQL text) can only be exception lines, ❌ lines or signals. The big
-    /// automaton of every rule literal runs only on lines logged at ERROR and above and on other
-    /// lines without a level (the script's own output).
+    /// accept (the fuzz target `line_pipeline` checks this). Most lines of a backfill log are
+    /// logged at INFO or DEBUG: for those only the signal words matter (`has_signal`: one was found
+    /// on the line). Indented lines without a level (traceback frames, SQL text) can only be
+    /// exception lines, ❌ lines or signals. So `classify`'s big automaton of every rule literal
+    /// runs only on lines logged at ERROR and above and on other lines without a level (the
+    /// script's own output).
     ///
     /// The line's level, when it was read, is left in `level` for [`Classifier::read_line`].
     fn worth_a_look(
@@ -261,14 +304,11 @@ impl Classifier {
             Some(level) if level.is_failure() => true,
             Some(_) if !keep_mentions => false,
             None if !keep_mentions && line.first().is_some_and(|&b| b == b' ' || b == b'\t') => {
-                extract::is_exception_line(line)
-                    || memchr::memmem::find(line, "\u{274c}".as_bytes()).is_some()
+                extract::is_exception_line(line) || CROSS_MARK.find(line).is_some()
             }
-            // Processor names alone make no line worth reading.
-            _ => self
-                .automaton
-                .find_overlapping_iter(line)
-                .any(|m| !matches!(self.owners[m.pattern().as_usize()], Owner::Name(_))),
+            // The rest needs the big automaton, which `read_line` runs first thing: running it
+            // here too would read these lines twice.
+            _ => true,
         }
     }
 
@@ -301,12 +341,7 @@ impl Classifier {
         };
 
         let mut triggers = 0u16;
-        let Scratch {
-            hits,
-            names,
-            unquoted,
-            key,
-        } = scratch;
+        let Scratch { hits, names, .. } = scratch;
         hits.clear();
         names.clear();
         for m in self.automaton.find_overlapping_iter(line) {
@@ -397,10 +432,9 @@ impl Classifier {
         };
         let status = processor.is_some() && triggers & (trigger::CROSS | trigger::CHECK) != 0;
         let template_key = if failure && !(self.is_wrapper(rule) || (status && rule.is_none())) {
-            crate::templates::key_into(&text, unquoted, key);
-            key.as_str().to_owned()
+            scratch.template_key(&text)
         } else {
-            String::new()
+            Arc::default()
         };
         Some(Event {
             line: 0,

@@ -3,6 +3,9 @@
 //! printed. Everything here is a pure function of the line, so chunks can be read in any order.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use crate::vocab;
 
@@ -45,6 +48,27 @@ const LEVEL_WINDOW: usize = 80;
 /// logger name and sometimes the message before it.
 const JSON_LEVEL_WINDOW: usize = 512;
 
+/// For each length of word (up to 8), the initials of the level words of that length, as bits
+/// (`A` is bit 0): derived from [`vocab::LEVEL_WORDS`] at compile time.
+const LEVEL_INITIALS: [u32; 9] = {
+    let mut bits = [0u32; 9];
+    let mut i = 0;
+    while i < vocab::LEVEL_WORDS.len() {
+        let word = vocab::LEVEL_WORDS[i].0;
+        bits[word.len()] |= 1 << (word[0] - b'A');
+        i += 1;
+    }
+    bits
+};
+
+/// Whether a word of 3 to 8 letters could be a level word: most words of a line's head (`File`,
+/// `data`, `team`) differ from every level word in their length and initial, and are passed over
+/// without being copied and looked up.
+fn may_be_level_word(word: &[u8]) -> bool {
+    let initial = word[0].to_ascii_uppercase();
+    initial.is_ascii_uppercase() && LEVEL_INITIALS[word.len()] & (1 << (initial - b'A')) != 0
+}
+
 /// A scan, not a map: the table is short, and most words differ from every entry in length.
 fn level_word(upper: &[u8]) -> Option<Level> {
     vocab::LEVEL_WORDS
@@ -83,7 +107,11 @@ pub fn level(line: &[u8]) -> Option<Level> {
         }
         let word = &head[start..i];
         let before = if start > 0 { head[start - 1] } else { b' ' };
-        if !(3..=8).contains(&word.len()) || before == b'_' || before == b'.' {
+        if !(3..=8).contains(&word.len())
+            || before == b'_'
+            || before == b'.'
+            || !may_be_level_word(word)
+        {
             continue;
         }
         let mut key = [0u8; 8];
@@ -196,6 +224,11 @@ fn timestamp_len(h: &[u8]) -> usize {
     i + usize::from(i < h.len() && h[i] == b'Z')
 }
 
+/// Module paths that make an identifier an exception's (`google.api_core.exceptions.X`,
+/// `psycopg2.errors.X`): searchers built once.
+static QUALIFIERS: LazyLock<[Finder<'static>; 2]> =
+    LazyLock::new(|| [Finder::new("exceptions."), Finder::new("errors.")]);
+
 /// Whether the line is a Python exception line, as printed last in a traceback:
 /// `ValueError: bad`, `google.api_core.exceptions.NotFound: 404 ...`, a bare `MemoryError`.
 pub fn is_exception_line(line: &[u8]) -> bool {
@@ -219,8 +252,7 @@ pub fn is_exception_line(line: &[u8]) -> bool {
     crate::vocab::EXCEPTION_SUFFIXES
         .iter()
         .any(|s| name.ends_with(s.as_bytes()))
-        || memchr::memmem::find(ident, b"exceptions.").is_some()
-        || memchr::memmem::find(ident, b"errors.").is_some()
+        || QUALIFIERS.iter().any(|q| q.find(ident).is_some())
 }
 
 /// Removes ANSI escape sequences (colours, cursor moves, OSC titles) so that `\x1b[31mERROR` matches
@@ -248,6 +280,20 @@ pub fn clean_text(line: &[u8]) -> String {
         let text = std::str::from_utf8(line).expect("printable ASCII is UTF-8");
         return text.trim().to_string();
     }
+    // Short valid UTF-8 without control characters (`[p] ❌ Failed`): nothing to replace or cut,
+    // as the loop below would find character by character.
+    if line.len() <= MAX_TEXT {
+        if let Ok(text) = std::str::from_utf8(line) {
+            if !text.chars().any(char::is_control) {
+                return text.trim_start_matches('\u{feff}').trim().to_string();
+            }
+        }
+    }
+    clean_text_by_char(line)
+}
+
+/// [`clean_text`], character by character: what its short cuts must agree with.
+fn clean_text_by_char(line: &[u8]) -> String {
     let raw = &line[..line.len().min(MAX_TEXT * 2)];
     let lossy = String::from_utf8_lossy(raw);
     let mut out = String::with_capacity(lossy.len().min(MAX_TEXT + TRUNCATED.len()));
@@ -273,6 +319,23 @@ pub fn clean_text(line: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The short cuts clean text exactly as the character loop does.
+        #[test]
+        fn clean_text_short_cuts_agree(
+            pieces in proptest::collection::vec(0usize..12, 0..40),
+            long in 0usize..3,
+        ) {
+            const PIECES: [&[u8]; 12] = [
+                b"ERROR x", b" ", b"\t", b"\xef\xbb\xbf", "\u{274c}".as_bytes(), b"\x07",
+                b"\xff", "\u{85}".as_bytes(), b"\x7f", b"\r", "\u{e9}t\u{e9}".as_bytes(), b"a",
+            ];
+            let mut line: Vec<u8> = pieces.iter().flat_map(|&i| PIECES[i].iter().copied()).collect();
+            line.extend(std::iter::repeat_n(b'z', [0, MAX_TEXT - 20, MAX_TEXT * 2][long]));
+            proptest::prop_assert_eq!(clean_text(&line), clean_text_by_char(&line));
+        }
+    }
 
     fn l(s: &str) -> Option<Level> {
         level(s.as_bytes())

@@ -3,6 +3,9 @@
 //! that lists failed dates, or the header and chain markers of a traceback. Each reading looks at
 //! one line alone; the fold (`triage`) gives them meaning in order. The words come from `vocab`.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::date::{self, Date};
@@ -74,6 +77,26 @@ pub struct SignalReader {
     after_processor: Regex,
     retry: Regex,
     already: Regex,
+}
+
+/// Searchers for the fixed strings looked for on lines, built once (`memmem::find` builds one
+/// per call, which cost more than the search on short lines).
+static CHECK_MARK: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(vocab::CHECK_MARK));
+static SKIP_MARK: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(vocab::SKIP_MARK));
+static DATE_FLAGS: LazyLock<[Finder<'static>; 2]> =
+    LazyLock::new(|| [Finder::new("--start-date"), Finder::new("--date")]);
+
+/// Whether `haystack` holds `needle` (lower case) in any ASCII case: the lower-cased line holds
+/// it, without lower-casing (and allocating) the line.
+fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), haystack).any(|at| {
+        haystack
+            .get(at..at + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    })
 }
 
 fn re(pattern: &str) -> Regex {
@@ -150,8 +173,7 @@ impl SignalReader {
         if triggers & trigger::CHAIN != 0 {
             return reading(Signal::Chain, Vec::new());
         }
-        let lower_has =
-            |needle: &[u8]| memchr::memmem::find(&line.to_ascii_lowercase(), needle).is_some();
+        let lower_has = |needle: &[u8]| contains_ignore_ascii_case(line, needle);
         // A line that says something failed is never a success; the dates it lists as failed are
         // failure evidence.
         let failed = || {
@@ -161,8 +183,7 @@ impl SignalReader {
                 .filter(|d| !d.is_empty())
         };
         if triggers & trigger::RUN_END != 0 {
-            let claims_success = memchr::memmem::find(line, vocab::CHECK_MARK.as_bytes()).is_some()
-                || lower_has(b"successful");
+            let claims_success = CHECK_MARK.find(line).is_some() || lower_has(b"successful");
             return reading(
                 Signal::RunComplete { claims_success },
                 failed().unwrap_or_default(),
@@ -249,8 +270,7 @@ impl SignalReader {
         }
         let dates = || date::dates_in(line).map(|d| d.0).collect::<Vec<_>>();
         if triggers & trigger::SKIP != 0
-            && (memchr::memmem::find(line, vocab::SKIP_MARK.as_bytes()).is_some()
-                || self.already.is_match(line))
+            && (SKIP_MARK.find(line).is_some() || self.already.is_match(line))
         {
             return reading(Signal::Skip, dates());
         }
@@ -302,8 +322,7 @@ impl SignalReader {
                 });
             }
         }
-        let flags = memchr::memmem::find(line, b"--start-date").is_some()
-            || memchr::memmem::find(line, b"--date").is_some();
+        let flags = DATE_FLAGS.iter().any(|f| f.find(line).is_some());
         if !flags {
             return None;
         }
@@ -419,6 +438,15 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+        /// The search in any case finds what a search of the lower-cased line finds.
+        #[test]
+        fn any_case_search_is_the_lower_cased_search(line in pieces(), n in 0usize..4) {
+            let needle = ["start", "run_backfill.sh", "x.y", "--start-date"][n].as_bytes();
+            let lower = line.to_ascii_lowercase();
+            let want = memchr::memmem::find(lower.as_bytes(), needle).is_some();
+            prop_assert_eq!(contains_ignore_ascii_case(line.as_bytes(), needle), want);
+        }
 
         /// The groups read by hand are the capture engine's, match after match.
         #[test]

@@ -292,7 +292,7 @@ impl Templates {
 /// A fast hash for the index's keys (std's SipHash resists flooding, which a bounded index of
 /// masked forms does not need; it cost a tenth of the time of a log made only of failures).
 #[derive(Default)]
-struct FoldHasher(u64);
+pub(crate) struct FoldHasher(u64);
 
 impl Hasher for FoldHasher {
     fn write(&mut self, bytes: &[u8]) {

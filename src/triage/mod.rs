@@ -370,7 +370,10 @@ impl<'c> Triage<'c> {
         if self.table.orphans.is_empty() {
             return;
         }
-        for cause in std::mem::take(&mut self.table.orphans) {
+        // The list is drained and put back, so a log of stray failures does not allocate a new
+        // one for each.
+        let mut orphans = std::mem::take(&mut self.table.orphans);
+        for cause in orphans.drain(..) {
             let file = self
                 .files
                 .get(cause.at.file as usize)
@@ -378,6 +381,7 @@ impl<'c> Triage<'c> {
             let rule = self.classifier.rule_id(cause.rule);
             self.tallies.unattributed(cause, file, rule);
         }
+        self.table.orphans = orphans;
     }
 
     /// Ends the fold: waiting failures find their dates, an unfinished run crashed at the last
