@@ -8,9 +8,8 @@ pub use crate::plan::{Filters, PlanOptions};
 pub use crate::processors::DEFAULT_PROCESSORS;
 use crate::scan::Source;
 
-/// Default chunk: big enough that the per-window synchronisation stays small (1 MiB chunks scan 12%
-/// slower than 4 MiB), small enough to bound the events in flight in a log made only of failures
-/// (peak heap 55 MiB with 4 MiB chunks, 45 MiB with 2 MiB).
+/// Default chunk: big enough that the per-window synchronisation stays small, small enough to bound
+/// the events in flight in a log made only of failures (BENCHMARKS.md, "Tuning choices").
 pub const DEFAULT_CHUNK_SIZE: usize = 2 << 20;
 
 /// What goes to stdout. `plan` writes every one but `Events`; `diff` writes `Summary`, `Tsv`

@@ -23,8 +23,8 @@ use rayon::prelude::*;
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Stream blocks are owned buffers, two windows of them alive at once, so they are kept smaller than
-/// mapped chunks: at 4 GB, 2 MiB blocks peaked at 56 MiB of heap and 1 MiB blocks at about 33 MiB,
-/// at the same speed.
+/// mapped chunks: that bounds the heap of a streamed scan at no cost in speed (BENCHMARKS.md,
+/// "Tuning choices").
 const STREAM_BLOCK: usize = 1 << 20;
 
 /// One input: a path, or `-` for standard input.

@@ -148,11 +148,9 @@ fn signal_words() -> Vec<&'static str> {
 /// driver's own output) do not depend on it: the trigger automaton reads them in any case.
 ///
 /// The order is measured, not cosmetic: Teddy puts patterns into 8 buckets by their position in
-/// this list, and a bucket's patterns share one fingerprint mask. Of 300 orders of these 20
-/// patterns, this one scanned a healthy generated log, the failure-dense sample and the shapes
-/// corpus at most 3% slower than the 17 patterns of the first release, and a held-out log 29%
-/// faster; the worst orders were twice as slow (BENCHMARKS.md, "Prefilter"). A test checks that
-/// the list still finds every signal word.
+/// this list, and a bucket's patterns share one fingerprint mask, so the order decides how often a
+/// false candidate is checked (BENCHMARKS.md, "Tuning choices", has the measurements). A test
+/// checks that the list still finds every signal word.
 pub const PREFILTER: [&str; 20] = [
     "es: [",
     " range",
