@@ -257,10 +257,9 @@ pub fn scan_with(
         &config.plan,
         &config.processors,
     );
-    let json = (config.manifest.is_some() || config.format == Format::Json)
-        .then(|| output::manifest_json(&manifest));
-    if let (Some(path), Some(json)) = (&config.manifest, &json) {
-        output::write_atomically(path, json).map_err(|e| Error::io(path, e))?;
+    if let Some(path) = &config.manifest {
+        output::write_atomically(path, |w| output::write_manifest_json(w, &manifest))
+            .map_err(|e| Error::io(path, e))?;
     }
     // The people's outputs show the rows the filters kept, with their plan; the calendar shows
     // every pair.
@@ -273,7 +272,8 @@ pub fn scan_with(
     let calendar = calendar::Calendar::new(&shown.processors, &shown.pairs, &all_rows);
     if let Some(path) = &config.report {
         let html = report_html::render(&inputs, &shown, &calendar);
-        output::write_atomically(path, html.as_bytes()).map_err(|e| Error::io(path, e))?;
+        output::write_atomically(path, |w| w.write_all(html.as_bytes()))
+            .map_err(|e| Error::io(path, e))?;
     }
     match config.format {
         Format::Summary => out.write(|w| {
@@ -286,7 +286,7 @@ pub fn scan_with(
         }),
         Format::Markdown => out.write(|w| markdown::write(w, &inputs, &shown, &calendar)),
         Format::Events => {}
-        _ => write_planned(&mut out, config.format, &manifest, &plan, json.as_deref()),
+        _ => write_planned(&mut out, config.format, &manifest, &plan),
     }
     out.write(|w| w.flush());
     match out.error {
@@ -309,18 +309,9 @@ fn keeps_event(config: &Config, classifier: &Classifier, event: &classify::Event
 }
 
 /// The formats `scan` and `plan` share, from the planned manifest.
-fn write_planned(
-    out: &mut Out,
-    format: Format,
-    manifest: &Manifest,
-    plan: &plan::Plan,
-    json: Option<&[u8]>,
-) {
+fn write_planned(out: &mut Out, format: Format, manifest: &Manifest, plan: &plan::Plan) {
     match format {
-        Format::Json => match json {
-            Some(json) => out.write(|w| w.write_all(json)),
-            None => out.write(|w| w.write_all(&output::manifest_json(manifest))),
-        },
+        Format::Json => out.write(|w| output::write_manifest_json(w, manifest)),
         Format::Csv => out.write(|w| output::write_rows(w, manifest, plan, b',')),
         Format::Tsv => out.write(|w| output::write_rows(w, manifest, plan, b'\t')),
         Format::Commands => out.write(|w| output::write_commands(w, manifest, plan)),
@@ -373,7 +364,7 @@ pub fn run_plan(config: &Config, stdout: &mut (dyn Write + Send)) -> Result<Outc
         open: true,
         error: None,
     };
-    write_planned(&mut out, config.format, &manifest, &plan, None);
+    write_planned(&mut out, config.format, &manifest, &plan);
     out.write(|w| w.flush());
     match out.error {
         Some(e) => Err(Error::io("<stdout>", e)),

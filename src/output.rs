@@ -26,27 +26,33 @@ pub fn manifest(inputs: &[InputStats], report: &Report) -> Manifest {
     }
 }
 
-pub fn manifest_json(manifest: &Manifest) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(manifest).expect("the manifest serialises");
-    out.push(b'\n');
-    out
+/// Writes the manifest as pretty JSON and a newline, streamed: a manifest of tens of thousands of
+/// runs is not held in memory a second time as text.
+pub fn write_manifest_json(w: &mut dyn Write, manifest: &Manifest) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, manifest).map_err(io::Error::from)?;
+    w.write_all(b"\n")
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename: readers see
+/// Writes what `write` writes to `path` through a temporary file in the same folder and a rename: readers see
 /// the old manifest or the new one, never a part, whatever happens meanwhile, and of two scans
 /// writing the same path at once, the last rename wins whole. A symbolic link is followed (its
 /// target is replaced, not the link). A path that is not a regular file (a device or a pipe,
 /// `/dev/null`) cannot be renamed over and is written directly. The new file gets the mode an
 /// ordinary new file gets (0644 under umask 022), or the mode of the file it replaces.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let target = match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path)?,
         _ => path.to_path_buf(),
     };
     let existing = std::fs::metadata(&target).ok();
     if existing.as_ref().is_some_and(|m| !m.is_file()) {
-        let mut file = std::fs::OpenOptions::new().write(true).open(&target)?;
-        return file.write_all(bytes).and_then(|()| file.flush());
+        let file = std::fs::OpenOptions::new().write(true).open(&target)?;
+        let mut out = io::BufWriter::new(file);
+        write(&mut out)?;
+        return out.flush();
     }
     let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -62,7 +68,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     if let Some(meta) = &existing {
         tmp.as_file().set_permissions(meta.permissions())?;
     }
-    tmp.write_all(bytes)?;
+    let mut out = io::BufWriter::new(&mut tmp);
+    write(&mut out)?;
+    out.flush()?;
+    drop(out);
     tmp.as_file().sync_all()?;
     tmp.persist(&target).map_err(|e| e.error)?;
     Ok(())

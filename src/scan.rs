@@ -25,7 +25,7 @@ pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// Stream blocks are owned buffers, two windows of them alive at once, so they are kept smaller than
 /// mapped chunks: that bounds the heap of a streamed scan at no cost in speed (BENCHMARKS.md,
 /// "Tuning choices").
-const STREAM_BLOCK: usize = 1 << 20;
+const STREAM_BLOCK: usize = 2 << 20;
 
 /// One input: a path, or `-` for standard input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +71,8 @@ pub struct Scanner<'a> {
     pub keep_mentions: bool,
 }
 
-/// An owned block of whole lines from a stream, and where it starts.
+/// An owned block of whole lines from a stream, and where it starts. Its buffer goes back to the
+/// [`BlockReader`] once the block is classified.
 struct Block {
     offset: u64,
     data: Vec<u8>,
@@ -183,7 +184,7 @@ impl Scanner<'_> {
         }
         let bounds = chunk::bounds(data, self.chunk_size);
         let mut windows = bounds.chunks(self.window());
-        let mut next = || {
+        let mut next = |_spent| {
             windows.next().map(|w| {
                 w.iter()
                     .map(|r| (r.start as u64, &data[r.clone()]))
@@ -228,7 +229,10 @@ impl Scanner<'_> {
         };
         let mut blocks = BlockReader::new(self.chunk_size.min(STREAM_BLOCK));
         let window = self.window();
-        let mut next = || {
+        let mut next = |spent: Vec<Block>| {
+            for block in spent {
+                blocks.recycle(block.data);
+            }
             let mut batch = Vec::with_capacity(window);
             while batch.len() < window {
                 match blocks.next(&mut text) {
@@ -258,10 +262,11 @@ impl Scanner<'_> {
     }
 
     /// Classifies windows of chunks in parallel while the previous window is folded and the next
-    /// one read. Returns the number of newlines seen.
+    /// one read. `next` is handed the chunks classified last (a stream reader reuses their
+    /// buffers) and reads the next window. Returns the number of newlines seen.
     fn pipeline<T: ChunkData>(
         &self,
-        next: &mut (dyn FnMut() -> Option<Vec<T>> + Send),
+        next: &mut (dyn FnMut(Vec<T>) -> Option<Vec<T>> + Send),
         fold: &mut (dyn FnMut(Chunk) -> bool + Send),
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<u64> {
@@ -271,8 +276,9 @@ impl Scanner<'_> {
         let mut done_bytes = 0u64;
         let mut stop = false;
         self.pool.install(|| {
-            let mut current = next();
+            let mut current = next(Vec::new());
             let mut pending: Vec<Chunk> = Vec::new();
+            let mut spent: Vec<T> = Vec::new();
             while current.is_some() || !pending.is_empty() {
                 if INTERRUPTED.load(Ordering::Relaxed) {
                     return Err(Error::Interrupted);
@@ -289,7 +295,7 @@ impl Scanner<'_> {
                                     events: classifier.scan_chunk(c.bytes(), keep),
                                 })
                                 .collect();
-                            (chunks, bytes)
+                            (chunks, bytes, w)
                         })
                     },
                     || {
@@ -302,14 +308,15 @@ impl Scanner<'_> {
                         if stop {
                             None
                         } else {
-                            next()
+                            next(std::mem::take(&mut spent))
                         }
                     },
                 );
-                if let Some((chunks, bytes)) = scanned {
+                if let Some((chunks, bytes, w)) = scanned {
                     done_bytes += bytes;
                     progress(done_bytes);
                     pending = chunks;
+                    spent = w;
                 }
                 current = upcoming;
             }
@@ -352,6 +359,9 @@ struct BlockReader {
     size: usize,
     /// Bytes read after the last full line of the previous block.
     carry: Vec<u8>,
+    /// Buffers of classified blocks, to read the next blocks into: allocating a fresh megabyte for
+    /// every block cost page faults, and the allocator's work on the thread that freed it.
+    spare: Vec<Vec<u8>>,
     /// Stream offset of `carry`'s first byte.
     offset: u64,
     /// Newlines added after cut-off long lines; subtracted from the line count.
@@ -367,6 +377,7 @@ impl BlockReader {
         BlockReader {
             size,
             carry: Vec::new(),
+            spare: Vec::new(),
             offset: 0,
             synthetic_newlines: 0,
             last_byte: None,
@@ -375,8 +386,16 @@ impl BlockReader {
         }
     }
 
+    /// Takes back the buffer of a classified block.
+    fn recycle(&mut self, mut data: Vec<u8>) {
+        data.clear();
+        self.spare.push(data);
+    }
+
     fn next(&mut self, reader: &mut dyn Read) -> Option<Block> {
-        let mut data = std::mem::take(&mut self.carry);
+        let mut data = self.spare.pop().unwrap_or_default();
+        data.extend_from_slice(&self.carry);
+        self.carry.clear();
         let base = self.offset;
         let want = self.size.max(1);
         loop {
@@ -396,7 +415,8 @@ impl BlockReader {
                 return self.emit(base, data);
             }
             if let Some(last_nl) = memchr::memrchr(b'\n', &data) {
-                self.carry = data.split_off(last_nl + 1);
+                self.carry.extend_from_slice(&data[last_nl + 1..]);
+                data.truncate(last_nl + 1);
                 return self.emit(base, data);
             }
             if data.len() > MAX_LINE {
