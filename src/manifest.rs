@@ -322,6 +322,19 @@ pub struct Retry {
 }
 
 impl Retry {
+    /// The row's reason as the reports print it: `failed 3 times`, `gap, blocked by A, B`.
+    pub fn reason_label(&self) -> String {
+        let mut reason = match self.reason {
+            Reason::Failed if self.failures > 1 => format!("failed {} times", self.failures),
+            other => other.as_str().to_string(),
+        };
+        if !self.blocked_by.is_empty() {
+            let gaps: Vec<String> = self.blocked_by.iter().map(Date::to_string).collect();
+            reason.push_str(&format!(", blocked by {}", gaps.join(", ")));
+        }
+        reason
+    }
+
     /// A row of `category` for `reason`, with the category's action and the default phase; the
     /// caller fills in what it knows (evidence, failures, gaps).
     pub fn new(date: Date, processor: &str, category: Category, reason: Reason) -> Retry {

@@ -158,14 +158,7 @@ pub fn write(
         writeln!(out, "| date | processor | reason | evidence | error |")?;
         writeln!(out, "|---|---|---|---|---|")?;
         for r in rows.iter().take(ROWS_PER_ACTION) {
-            let mut reason = match r.reason {
-                Reason::Failed if r.failures > 1 => format!("failed {} times", r.failures),
-                other => other.as_str().to_string(),
-            };
-            if !r.blocked_by.is_empty() {
-                let gaps: Vec<String> = r.blocked_by.iter().map(Date::to_string).collect();
-                reason.push_str(&format!(", blocked by {}", gaps.join(", ")));
-            }
+            let reason = r.reason_label();
             writeln!(
                 out,
                 "| {} | {} | {} | {} | {} |",

@@ -524,14 +524,7 @@ fn retries(h: &mut String, rows: &[Retry]) {
         );
         h.push_str("<table class=\"rows\">\n<colgroup><col class=\"date\"><col class=\"processor\"><col class=\"reason\"><col class=\"where\"><col></colgroup>\n<tr><th>date</th><th>processor</th><th>reason</th><th>evidence</th><th>error</th></tr>\n");
         for r in group.iter().take(ROWS_PER_ACTION) {
-            let mut reason = match r.reason {
-                Reason::Failed if r.failures > 1 => format!("failed {} times", r.failures),
-                other => other.as_str().to_string(),
-            };
-            if !r.blocked_by.is_empty() {
-                let gaps: Vec<String> = r.blocked_by.iter().map(Date::to_string).collect();
-                reason.push_str(&format!(", blocked by {}", gaps.join(", ")));
-            }
+            let reason = r.reason_label();
             let _ = writeln!(
                 h,
                 "<tr><td class=\"nowrap\">{}</td><td>{}</td><td>{}</td><td class=\"nowrap\"><code>{}:{}</code></td><td><code>{}</code></td></tr>",
