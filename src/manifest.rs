@@ -3,6 +3,7 @@
 //! change of contract: bump the version.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +23,9 @@ pub struct Manifest {
     pub schema_version: u32,
     pub tool: Tool,
     pub inputs: Vec<InputStats>,
-    pub runs: Vec<Run>,
+    /// Shared with the report the people's outputs are drawn from: a crash loop leaves tens of
+    /// thousands of runs, held once.
+    pub runs: Arc<[Run]>,
     pub summary: Summary,
     pub retries: Vec<Retry>,
     pub unattributed: Vec<Unattributed>,

@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::classify::{Classifier, Event};
 use crate::date::Date;
@@ -17,7 +18,7 @@ pub fn manifest(inputs: &[InputStats], report: &Report) -> Manifest {
         schema_version: SCHEMA_VERSION,
         tool: Tool::this(),
         inputs: inputs.to_vec(),
-        runs: report.runs.clone(),
+        runs: Arc::clone(&report.runs),
         summary: report.summary.clone(),
         retries: report.retries.clone(),
         unattributed: report.unattributed.clone(),

@@ -25,7 +25,7 @@ pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// Stream blocks are owned buffers, two windows of them alive at once, so they are kept smaller than
 /// mapped chunks: that bounds the heap of a streamed scan at no cost in speed (BENCHMARKS.md,
 /// "Tuning choices").
-const STREAM_BLOCK: usize = 2 << 20;
+const STREAM_BLOCK: usize = 1 << 20;
 
 /// One input: a path, or `-` for standard input.
 #[derive(Debug, Clone, PartialEq, Eq)]

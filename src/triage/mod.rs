@@ -29,6 +29,7 @@ mod runs;
 mod tallies;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::category::Category;
 use crate::classify::{Classifier, Event, Signal};
@@ -79,7 +80,7 @@ impl Cause {
 /// What the fold found: everything the manifest and the summary print.
 #[derive(Debug, Default)]
 pub struct Report {
-    pub runs: Vec<Run>,
+    pub runs: Arc<[Run]>,
     pub summary: Summary,
     pub retries: Vec<Retry>,
     pub unattributed: Vec<Unattributed>,

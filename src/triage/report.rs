@@ -156,7 +156,7 @@ pub fn build(
         *summary.by_processor.entry(r.processor.clone()).or_default() += 1;
     }
     Report {
-        runs,
+        runs: runs.into(),
         summary,
         retries,
         unattributed: tallies.unattributed.clone(),
