@@ -107,6 +107,11 @@ struct Scratch {
 /// memory (messages are at most [`extract::MAX_TEXT`] bytes) whatever the log.
 const KEY_MEMO: usize = 1024;
 
+/// Lines a chunk remembers the reading of, and the longest line remembered: bounds on the line
+/// memo's memory, whatever the log.
+const LINE_MEMO: usize = 1024;
+const LINE_MEMO_MAX: usize = 256;
+
 impl Scratch {
     /// The template key of a failure's text (see [`templates::key`]).
     fn template_key(&mut self, text: &str) -> Arc<str> {
@@ -249,6 +254,12 @@ impl Classifier {
             newlines: 0,
         };
         let mut scratch = Scratch::default();
+        // A line's reading depends on its bytes alone, and the lines without a timestamp (status
+        // lines, `Traceback (most recent call last):`, exception messages, the driver's echoes)
+        // repeat: a log of failures repeats each of them thousands of times. Those are read once
+        // per chunk and their event copied.
+        let mut memo: HashMap<&[u8], Option<Event>, BuildHasherDefault<FoldHasher>> =
+            HashMap::default();
         // One SIMD pass over the whole chunk finds the signal words; the line loop below then only
         // asks whether the next hit lies inside the current line.
         let mut signal_hits = self.signals.find_iter(chunk).map(|m| m.start()).peekable();
@@ -264,7 +275,23 @@ impl Classifier {
                 .is_some_and(|&hit| hit < start + line.len());
             let mut level = None;
             if self.worth_a_look(line, has_signal, keep_mentions, &mut level) {
-                if let Some(mut event) = self.read_line(line, keep_mentions, &mut scratch, level) {
+                let repeats = line.len() <= LINE_MEMO_MAX
+                    && line.first().is_some_and(|b| !b.is_ascii_digit());
+                let read = if repeats {
+                    if let Some(read) = memo.get(line) {
+                        read.clone()
+                    } else {
+                        let read = self.read_line(line, keep_mentions, &mut scratch, level);
+                        if memo.len() >= LINE_MEMO {
+                            memo.clear();
+                        }
+                        memo.insert(line, read.clone());
+                        read
+                    }
+                } else {
+                    self.read_line(line, keep_mentions, &mut scratch, level)
+                };
+                if let Some(mut event) = read {
                     event.line = line_no;
                     event.offset = start as u64;
                     out.events.push(event);
@@ -556,6 +583,44 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         Classifier::new(crate::rules::builtin(), &names).expect("built-in rules compile")
+    }
+
+    /// The line memo of `scan_chunk` must give each repeated line the event reading it alone
+    /// gives, numbered where it stands, and must not touch lines with a timestamp.
+    #[test]
+    fn repeated_lines_read_as_if_alone() {
+        let c = classifier();
+        let lines = [
+            "2025-11-29 10:00:00,009 - INFO - analytics.player_game_summary - Starting PlayerGameSummaryProcessor for 2023-11-15",
+            "Traceback (most recent call last):",
+            "  File \"/app/p.py\", line 3, in run",
+            "google.api_core.exceptions.NotFound: 404 Not found: Table p:nba_raw.x was not found in location US",
+            "[player_game_summary] \u{274c} Failed",
+            "2025-11-29 10:00:01,010 - ERROR - analytics.player_game_summary - 404 Not found: Table p:nba_raw.x was not found",
+            "Processing date 2/5: 2023-11-16",
+        ];
+        let mut text = String::new();
+        for round in 0..LINE_MEMO + 5 {
+            for line in &lines[round % 2..] {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+        for keep in [false, true] {
+            let got = c.scan_chunk(text.as_bytes(), keep).events;
+            let mut want = Vec::new();
+            let mut offset = 0;
+            for (i, line) in text.lines().enumerate() {
+                if let Some(mut e) = c.classify(line.as_bytes(), keep) {
+                    e.line = i as u64 + 1;
+                    e.offset = offset;
+                    want.push(e);
+                }
+                offset += line.len() as u64 + 1;
+            }
+            assert!(got.len() > 2 * LINE_MEMO, "{}", got.len());
+            assert_eq!(got, want);
+        }
     }
 
     #[test]
