@@ -17,7 +17,7 @@ use crate::vocab::{self, trigger};
 pub enum Signal {
     None,
     /// An attempt of a processor over some dates begins.
-    Start(Start),
+    Start(Box<Start>),
     /// Something ended well: the pairs it names, or the open attempt.
     Success,
     /// The pair was done by an earlier run (`⏭️ Already complete`).
@@ -221,7 +221,7 @@ impl SignalReader {
             {
                 let processor = Some(start.processor);
                 return Reading {
-                    signal: Signal::Start(start),
+                    signal: Signal::Start(Box::new(start)),
                     processor,
                     dates: Vec::new(),
                 };
