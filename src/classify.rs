@@ -484,18 +484,25 @@ impl Classifier {
 
     /// The most specific rule matching the line: highest priority, then the longest literal, then
     /// the first in rule order. Literal hits are confirmed by the rule's regex where it has one.
+    ///
+    /// The candidates are tried best first and the first one confirmed wins: a line of failure
+    /// holds several rules' literals, and most of their regexes need not run.
     fn winning_rule(&self, line: &[u8], hits: &mut Vec<(RuleId, u16)>) -> Option<RuleId> {
-        hits.retain(|&(r, _)| {
-            self.confirm[r.index()]
-                .as_ref()
-                .is_none_or(|re| re.is_match(line))
-        });
         if !self.regex_only.is_empty() {
             let set = self.regex_only_set.matches(line);
             hits.extend(set.iter().map(|i| (self.regex_only[i], 0)));
         }
+        hits.sort_unstable_by_key(|&(r, len)| {
+            std::cmp::Reverse((self.rules[r.index()].priority, len, std::cmp::Reverse(r)))
+        });
         hits.iter()
-            .max_by_key(|&&(r, len)| (self.rules[r.index()].priority, len, std::cmp::Reverse(r)))
+            .find(|&&(r, len)| {
+                // A regex-only rule's hit is its regex's match already.
+                len == 0
+                    || self.confirm[r.index()]
+                        .as_ref()
+                        .is_none_or(|re| re.is_match(line))
+            })
             .map(|&(r, _)| r)
     }
 

@@ -61,6 +61,26 @@ const LEVEL_INITIALS: [u32; 9] = {
     bits
 };
 
+/// The level scan's byte classes: 0 ends a word, [`LETTER`] may start one, 1 (a digit) continues
+/// one. A table lookup per byte is what the scan of nearly every line's head costs.
+const WORD_BYTE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_alphabetic() {
+            LETTER
+        } else if c.is_ascii_digit() {
+            1
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
+const LETTER: u8 = 2;
+
 /// Whether a word of 3 to 8 letters could be a level word: most words of a line's head (`File`,
 /// `data`, `team`) differ from every level word in their length and initial, and are passed over
 /// without being copied and looked up.
@@ -93,12 +113,12 @@ pub fn level(line: &[u8]) -> Option<Level> {
     let head = &line[..line.len().min(LEVEL_WINDOW)];
     let mut i = timestamp_len(head);
     while i < head.len() {
-        if !head[i].is_ascii_alphabetic() {
+        if WORD_BYTE[usize::from(head[i])] != LETTER {
             i += 1;
             continue;
         }
         let start = i;
-        while i < head.len() && head[i].is_ascii_alphanumeric() {
+        while i < head.len() && WORD_BYTE[usize::from(head[i])] != 0 {
             i += 1;
         }
         // A word cut off by the window is not a whole word.

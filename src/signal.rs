@@ -249,10 +249,8 @@ impl SignalReader {
                         Vec::new(),
                     );
                 }
-                let named = vocab::BANNER_PHRASES
-                    .iter()
-                    .any(|p| lower_has(p.as_bytes()))
-                    || lower_has(b"--start-date");
+                // The automaton found the banner phrases already (`trigger::BANNER`).
+                let named = triggers & trigger::BANNER != 0 || lower_has(b"--start-date");
                 if named {
                     return reading(
                         Signal::RunStart {
