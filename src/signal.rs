@@ -201,7 +201,10 @@ impl SignalReader {
             }
         }
         if triggers & trigger::START != 0 {
-            if let Some(c) = self.progress.captures(line) {
+            let progress = (triggers & trigger::PROCESSING != 0)
+                .then(|| self.progress.captures(line))
+                .flatten();
+            if let Some(c) = progress {
                 let after = c.get(0).expect("whole match").end();
                 let dates = date::dates_in(&line[after..])
                     .map(|d| d.0)
@@ -215,10 +218,11 @@ impl SignalReader {
                     dates,
                 );
             }
-            if let Some(start) = self
-                .start(line, names)
-                .or_else(|| self.structured_start(line, names))
-            {
+            if let Some(start) = self.start(line, names).or_else(|| {
+                (triggers & trigger::START_WORD != 0)
+                    .then(|| self.structured_start(line, names))
+                    .flatten()
+            }) {
                 let processor = Some(start.processor);
                 return Reading {
                     signal: Signal::Start(Box::new(start)),

@@ -191,6 +191,10 @@ pub mod trigger {
     pub const GAP: u16 = 1 << 10;
     pub const TRACEBACK: u16 = 1 << 11;
     pub const CHAIN: u16 = 1 << 12;
+    /// "processing": what the progress line (`Processing date 3/10`) needs, among the start verbs.
+    pub const PROCESSING: u16 = 1 << 13;
+    /// "start", "starting", "started": what a structured start (`event=starting`) needs.
+    pub const START_WORD: u16 = 1 << 14;
 }
 
 /// The words of the classifier's trigger automaton (matched case-insensitively), each with the
@@ -211,7 +215,15 @@ pub fn triggers() -> Vec<(String, u16)> {
     add(&suffixes, FAIL_WORD);
     add(&[CROSS_MARK], CROSS);
     add(&[CHECK_MARK], CHECK);
-    add(&START_VERBS, START);
+    // Two start verbs also say which of the signal reader's regexes can match at all.
+    for verb in START_VERBS {
+        let bit = match verb {
+            "processing" => START | trigger::PROCESSING,
+            "start" | "starting" | "started" => START | trigger::START_WORD,
+            _ => START,
+        };
+        add(&[verb], bit);
+    }
     add(&["run_backfill"], START);
     add(&SUCCESS_WORDS, SUCCESS);
     add(&FAILURE_WORDS, COUNT);
