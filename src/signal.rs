@@ -218,11 +218,18 @@ impl SignalReader {
                     dates,
                 );
             }
-            if let Some(start) = self.start(line, names).or_else(|| {
-                (triggers & trigger::START_WORD != 0)
-                    .then(|| self.structured_start(line, names))
-                    .flatten()
-            }) {
+            // A start names its processor exactly, as a whole word (after a space, `/`, `.`, `=`,
+            // `:` or a quote, before a character that cannot continue a name): such a line has
+            // a processor of its own. `Running query: SELECT ...` has none, and its SQL is not
+            // searched for start verbs and date flags.
+            let start = processor.and_then(|_| {
+                self.start(line, names).or_else(|| {
+                    (triggers & trigger::START_WORD != 0)
+                        .then(|| self.structured_start(line, names))
+                        .flatten()
+                })
+            });
+            if let Some(start) = start {
                 let processor = Some(start.processor);
                 return Reading {
                     signal: Signal::Start(Box::new(start)),
