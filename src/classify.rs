@@ -112,6 +112,14 @@ const KEY_MEMO: usize = 1024;
 const LINE_MEMO: usize = 1024;
 const LINE_MEMO_MAX: usize = 256;
 
+/// The longest leading timestamp the line memo masks (`2025-11-29T10:00:00.123456789Z` is 30).
+const STAMP_MAX: usize = 32;
+
+/// A timestamped line as the line memo knows it: its leading timestamp with every digit masked
+/// (zero-padded to [`STAMP_MAX`]; a timestamp holds no zero byte, so the padding also fixes its
+/// length), and the rest of the line.
+type StampKey<'a> = ([u8; STAMP_MAX], &'a [u8]);
+
 impl Scratch {
     /// The template key of a failure's text (see [`templates::key`]).
     fn template_key(&mut self, text: &str) -> Arc<str> {
@@ -152,6 +160,15 @@ pub struct Classifier {
     /// and matched against all of them in one pass of `regex_only_set`.
     regex_only: Vec<RuleId>,
     regex_only_set: RegexSet,
+    /// Per rule: its regex (if any) cannot tell one digit from another ([`digit_blind`]).
+    blind: Vec<bool>,
+    /// The automaton's patterns (lower-case) that hold a digit and could begin inside a leading
+    /// timestamp ([`Classifier::stamp_safe`]), with how many of their first bytes could stand in
+    /// one.
+    stamp_digits: Vec<(Vec<u8>, usize)>,
+    /// Timestamped lines are remembered by their masked timestamp: false when a regex-only rule,
+    /// which runs on every line, can tell digits apart.
+    stamp_memo: bool,
 }
 
 impl Classifier {
@@ -222,6 +239,24 @@ impl Classifier {
         .size_limit(1 << 26)
         .build()
         .map_err(|e| Error::Matcher(e.to_string()))?;
+        let blind: Vec<bool> = rules
+            .iter()
+            .map(|r| r.regex.as_deref().is_none_or(digit_blind))
+            .collect();
+        let stamp_memo = regex_only.iter().all(|id| blind[id.index()]);
+        // Bytes a leading timestamp is made of (`2025-11-29T10:00:00,123Z`), either case as the
+        // automaton matches them.
+        let in_stamp = |b: u8| b.is_ascii_digit() || b"-: T.,Z".contains(&b.to_ascii_uppercase());
+        let stamp_digits = patterns
+            .iter()
+            .filter(|p| {
+                p.bytes().any(|b| b.is_ascii_digit()) && p.bytes().next().is_some_and(in_stamp)
+            })
+            .map(|p| {
+                let lead = p.bytes().take_while(|&b| in_stamp(b)).count();
+                (p.to_ascii_lowercase().into_bytes(), lead)
+            })
+            .collect();
         Ok(Classifier {
             processors,
             rules,
@@ -234,6 +269,9 @@ impl Classifier {
             confirm,
             regex_only,
             regex_only_set,
+            blind,
+            stamp_digits,
+            stamp_memo,
         })
     }
 
@@ -258,7 +296,12 @@ impl Classifier {
         // lines, `Traceback (most recent call last):`, exception messages, the driver's echoes)
         // repeat: a log of failures repeats each of them thousands of times. Those are read once
         // per chunk and their event copied.
-        let mut memo: HashMap<&[u8], Option<Event>, BuildHasherDefault<FoldHasher>> =
+        let mut memo: HashMap<&[u8], Option<usize>, BuildHasherDefault<FoldHasher>> =
+            HashMap::default();
+        // Lines with a timestamp repeat too, all but the timestamp's digits: the failures of an
+        // outage, a retry round. A line reads as every line that differs from it only there (see
+        // `stamp_key`), except for its time, and its text's timestamp.
+        let mut stamped: HashMap<StampKey, Option<usize>, BuildHasherDefault<FoldHasher>> =
             HashMap::default();
         // One SIMD pass over the whole chunk finds the signal words; the line loop below then only
         // asks whether the next hit lies inside the current line.
@@ -277,15 +320,39 @@ impl Classifier {
             if self.worth_a_look(line, has_signal, keep_mentions, &mut level) {
                 let repeats = line.len() <= LINE_MEMO_MAX
                     && line.first().is_some_and(|b| !b.is_ascii_digit());
-                let read = if repeats {
-                    if let Some(read) = memo.get(line) {
-                        read.clone()
+                // A remembered reading is the index of its event in `out.events` (its line and
+                // offset are this line's once pushed), or `None` for a line that is no event.
+                let next = out.events.len();
+                let read = if let Some((key, stamp)) = self.stamp_key(line, repeats) {
+                    if let Some(&seen) = stamped.get(&key) {
+                        seen.map(|i| restamp(&out.events[i], line, stamp, &mut scratch))
+                    } else {
+                        let read = self.read_line(line, keep_mentions, &mut scratch, level);
+                        // Not remembered: a line whose rules' regexes tell digits apart, or where
+                        // a pattern may start inside the timestamp; to be safe, a text that does
+                        // not start with the line's timestamp.
+                        let same = scratch.hits.iter().all(|(r, _)| self.blind[r.index()])
+                            && self.stamp_safe(line, stamp)
+                            && read.as_ref().is_none_or(|e| {
+                                e.text.is_empty() || e.text.as_bytes().starts_with(&line[..stamp])
+                            });
+                        if same {
+                            if stamped.len() >= LINE_MEMO {
+                                stamped.clear();
+                            }
+                            stamped.insert(key, read.is_some().then_some(next));
+                        }
+                        read
+                    }
+                } else if repeats {
+                    if let Some(&seen) = memo.get(line) {
+                        seen.map(|i| out.events[i].clone())
                     } else {
                         let read = self.read_line(line, keep_mentions, &mut scratch, level);
                         if memo.len() >= LINE_MEMO {
                             memo.clear();
                         }
-                        memo.insert(line, read.clone());
+                        memo.insert(line, read.is_some().then_some(next));
                         read
                     }
                 } else {
@@ -302,6 +369,59 @@ impl Classifier {
         out.newlines = line_no - u64::from(chunk.last().is_some_and(|&b| b != b'\n'));
         self.events_hint.store(out.events.len(), Ordering::Relaxed);
         out
+    }
+
+    /// The line memo's key for a line that starts with a timestamp, and the timestamp's length.
+    ///
+    /// A line reads as every line that differs from it only in its leading timestamp's digits: the
+    /// level scan, the dates, the processor and the signal reader look at digits only as digits
+    /// (the timestamp's own date is never a data date), and every regex they run starts with a
+    /// byte no timestamp holds. What can differ is checked before a reading is remembered: a rule
+    /// regex that tells digits apart ([`digit_blind`]), and a pattern with a digit that could start
+    /// inside the timestamp ([`Classifier::stamp_safe`]).
+    fn stamp_key<'l>(&self, line: &'l [u8], repeats: bool) -> Option<(StampKey<'l>, usize)> {
+        if repeats || !self.stamp_memo || line.len() > LINE_MEMO_MAX {
+            return None;
+        }
+        let stamp = extract::timestamp_len(line);
+        if !(19..=STAMP_MAX).contains(&stamp) {
+            return None;
+        }
+        let mut masked = [0u8; STAMP_MAX];
+        for (m, &b) in masked.iter_mut().zip(&line[..stamp]) {
+            *m = if b.is_ascii_digit() { b'0' } else { b };
+        }
+        Some(((masked, &line[stamp..]), stamp))
+    }
+
+    /// Whether no automaton pattern with a digit could start inside the line's timestamp, whatever
+    /// its digits (`...,404 not found` finds a rule's `404 not found` where `...,123 not found`
+    /// does not): then every line with the same [`StampKey`] finds the same patterns. Run only
+    /// before a reading is remembered.
+    fn stamp_safe(&self, line: &[u8], stamp: usize) -> bool {
+        let fits = |pattern: &[u8], at: usize| {
+            line.len() >= at + pattern.len()
+                && pattern
+                    .iter()
+                    .zip(&line[at..])
+                    .enumerate()
+                    .all(|(i, (&p, &b))| {
+                        if at + i < stamp && b.is_ascii_digit() {
+                            p.is_ascii_digit()
+                        } else {
+                            p == b.to_ascii_lowercase()
+                        }
+                    })
+        };
+        // A pattern that runs past the timestamp has only its first `lead` bytes in it.
+        !self.stamp_digits.iter().any(|(pattern, lead)| {
+            let from = if *lead < pattern.len() {
+                stamp.saturating_sub(*lead)
+            } else {
+                0
+            };
+            (from..stamp).any(|at| fits(pattern, at))
+        })
     }
 
     /// A cheap filter in front of [`Classifier::classify`] that never rejects a line it would
@@ -353,6 +473,8 @@ impl Classifier {
         scratch: &mut Scratch,
         raw_level: Option<Option<Level>>,
     ) -> Option<Event> {
+        // The line memo reads the rules found on the line from `hits`, whatever the line is.
+        scratch.hits.clear();
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let cleaned = extract::strip_ansi(raw);
         let line = cleaned
@@ -557,6 +679,70 @@ impl Classifier {
     }
 }
 
+/// The event of a line read as another with the same [`StampKey`]: its own time, its own
+/// timestamp at the head of its text, and that text's template key.
+fn restamp(seen: &Event, line: &[u8], stamp: usize, scratch: &mut Scratch) -> Event {
+    let mut event = seen.clone();
+    event.time = Timestamp::find(line);
+    if !event.text.is_empty() {
+        let own = std::str::from_utf8(&line[..stamp]).expect("a timestamp is ASCII");
+        event.text.replace_range(..stamp, own);
+        // The template key reads the text past its timestamp when the timestamp's date is a
+        // real one: the same text then, if both dates are (or both are not).
+        let real = |text: &[u8]| Date::parse(&text[..10]).is_some();
+        if !event.template_key.is_empty() && real(seen.text.as_bytes()) != real(line) {
+            event.template_key = scratch.template_key(&event.text);
+        }
+    }
+    event
+}
+
+/// Whether a regex treats every ASCII digit alike (each of its classes holds all ten or none,
+/// and no literal holds one): then whether it matches does not depend on which digits a line
+/// holds, only on where. A regex that does not parse is not.
+fn digit_blind(source: &str) -> bool {
+    use regex_syntax::hir::{Class, Hir, HirKind};
+    fn blind(hir: &Hir) -> bool {
+        let all_or_none = |n: usize| n == 0 || n == 10;
+        match hir.kind() {
+            HirKind::Empty | HirKind::Look(_) => true,
+            HirKind::Literal(lit) => !lit.0.iter().any(u8::is_ascii_digit),
+            HirKind::Class(Class::Bytes(c)) => all_or_none(
+                (b'0'..=b'9')
+                    .filter(|&d| {
+                        c.ranges()
+                            .iter()
+                            .any(|r| (r.start()..=r.end()).contains(&d))
+                    })
+                    .count(),
+            ),
+            HirKind::Class(Class::Unicode(c)) => all_or_none(
+                ('0'..='9')
+                    .filter(|&d| {
+                        c.ranges()
+                            .iter()
+                            .any(|r| (r.start()..=r.end()).contains(&d))
+                    })
+                    .count(),
+            ),
+            HirKind::Repetition(r) => blind(&r.sub),
+            HirKind::Capture(c) => blind(&c.sub),
+            HirKind::Concat(all) | HirKind::Alternation(all) => all.iter().all(blind),
+        }
+    }
+    let parse = |unicode| {
+        regex_syntax::ParserBuilder::new()
+            .unicode(unicode)
+            .utf8(false)
+            .build()
+            .parse(source)
+            .ok()
+    };
+    parse(false)
+        .or_else(|| parse(true))
+        .is_some_and(|hir| blind(&hir))
+}
+
 /// Whether the line is `set -x`'s echo of an `echo`/`printf` command (`+ echo 'Found 2 dates'`),
 /// whose output is the next line.
 fn is_xtrace_echo(line: &[u8]) -> bool {
@@ -627,6 +813,109 @@ mod tests {
             }
             assert!(got.len() > 2 * LINE_MEMO, "{}", got.len());
             assert_eq!(got, want);
+        }
+    }
+
+    /// What `scan_chunk` reads of `text`, and what reading each line alone gives.
+    fn chunk_and_alone(c: &Classifier, text: &str, keep: bool) -> (Vec<Event>, Vec<Event>) {
+        let got = c.scan_chunk(text.as_bytes(), keep).events;
+        let mut want = Vec::new();
+        let mut offset = 0;
+        for (i, line) in text.lines().enumerate() {
+            if let Some(mut e) = c.classify(line.as_bytes(), keep) {
+                e.line = i as u64 + 1;
+                e.offset = offset;
+                want.push(e);
+            }
+            offset += line.len() as u64 + 1;
+        }
+        (got, want)
+    }
+
+    /// Timestamped lines that differ only in their timestamp's digits share a reading in the line
+    /// memo: each must still get its own time and text, and the lines whose reading the digits
+    /// change must be read alone: a rule literal or regex that matches inside the timestamp, a
+    /// date that is no date (the template key then reads the timestamp as text).
+    #[test]
+    fn stamped_lines_read_as_if_alone() {
+        let mut rules = crate::rules::builtin();
+        // Matches only when the milliseconds start with 5: its reading depends on the digits.
+        rules.extend(
+            crate::rules::parse(
+                "[[rule]]\nid = \"half-second\"\ncategory = \"processing_error\"\npriority = 99\n\
+                 literals = [\"boom\"]\nregex = \'^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,5\'\n",
+                "t.toml",
+            )
+            .expect("the test rule parses"),
+        );
+        let names: Vec<String> = crate::processors::DEFAULT_PROCESSORS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let custom = Classifier::new(rules, &names).expect("compiles");
+        let suffixes = [
+            " - ERROR - analytics.player_game_summary - Query timeout: exceeded 180 seconds",
+            " - ERROR - backfill - Processing failed for 2024-07-11",
+            " - INFO - analytics.player_game_summary - Starting PlayerGameSummaryProcessor for 2023-11-15",
+            " - INFO - backfill - Processing date 2/5: 2023-11-16",
+            " not found: Table p:nba_raw.x was not found",
+            " - ERROR - x - boom",
+            " - WARNING - x - Retrying in 5 s",
+            " [INFO] nothing to see",
+            "Z ERROR too many requests",
+        ];
+        let mut text = String::new();
+        for round in 0..3 * LINE_MEMO {
+            let (month, sep) = match round % 7 {
+                3 => (13, ' '),
+                5 => (11, 'T'),
+                _ => (11, ' '),
+            };
+            for (i, suffix) in suffixes.iter().enumerate() {
+                let ms = (round * 37 + i * 101) % 1000;
+                text.push_str(&format!(
+                    "2025-{month}-{:02}{sep}10:{:02}:{:02},{ms:03}{suffix}\n",
+                    1 + round % 28,
+                    round % 60,
+                    i
+                ));
+            }
+            // `...,404 not found` finds a rule that `...,123 not found` does not.
+            text.push_str(&format!(
+                "2025-11-29 10:00:00,{:03} not found\n",
+                400 + round % 10
+            ));
+        }
+        for c in [classifier(), custom] {
+            for keep in [false, true] {
+                let (got, want) = chunk_and_alone(&c, &text, keep);
+                assert!(got.len() > 4 * LINE_MEMO, "{}", got.len());
+                assert_eq!(got, want);
+            }
+        }
+    }
+
+    #[test]
+    fn digit_blind_regexes() {
+        for blind in [
+            r"exceeded \d+ seconds",
+            r"(?i)[\d.]+% below",
+            r"[^\d\s]x",
+            r"\w+Error",
+            r"[ -~]+",
+        ] {
+            assert!(digit_blind(blind), "{blind}");
+        }
+        for not in [
+            r"code[ =:]+137\b",
+            r"[1-9]\d*",
+            r"50[0-4]",
+            r"[+-5]",
+            r"\x35",
+            r"(",
+            "0?",
+        ] {
+            assert!(!digit_blind(not), "{not}");
         }
     }
 

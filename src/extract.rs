@@ -220,7 +220,7 @@ fn json_level(line: &[u8]) -> Option<Level> {
 
 /// The length of a leading `YYYY-MM-DD HH:MM:SS` timestamp (with `T`, fractions and `Z`), which
 /// nearly every line starts with and which holds no level word: skipping it halves level detection.
-fn timestamp_len(h: &[u8]) -> usize {
+pub fn timestamp_len(h: &[u8]) -> usize {
     let digit = |i: usize| h[i].is_ascii_digit();
     if h.len() < 10
         || !(digit(0) && digit(1) && digit(2) && digit(3) && h[4] == b'-')
