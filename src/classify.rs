@@ -1,8 +1,9 @@
-//! The line classifier and the chunk scanner: one aho-corasick automaton holds every rule literal
-//! and every trigger word of the vocabulary, so a chunk is searched in one pass and only the lines
-//! around a hit are examined. A line becomes an [`Event`] (a failure, a mention of a symptom, or
-//! one of the signals of `signal`) by rules that look at that line alone: this is what lets chunks
-//! be classified in parallel and folded in order afterwards.
+//! The line classifier and the chunk scanner. A line becomes an [`Event`] (a failure, a mention of
+//! a symptom, or one of the signals of `signal`) by rules that look at that line alone: this is
+//! what lets chunks be classified in parallel and folded in order afterwards, and what lets a chunk
+//! read a repeated line once (its line memos). Most lines are dropped by their level and a small
+//! automaton of signal words; the rest go through one aho-corasick automaton that holds every rule
+//! literal, every trigger word of the vocabulary and every processor name.
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -107,10 +108,12 @@ struct Scratch {
 /// memory (messages are at most [`extract::MAX_TEXT`] bytes) whatever the log.
 const KEY_MEMO: usize = 1024;
 
-/// Lines a chunk remembers the reading of, and the longest line remembered: bounds on the line
-/// memo's memory, whatever the log.
+/// Lines a chunk remembers the reading of (a bound on the line memo's memory, whatever the log),
+/// and the longest line remembered: longer ones rarely repeat, and hashing them would be wasted.
+/// A traceback's last line often runs past 300 bytes (`requests.exceptions.ConnectionError:
+/// HTTPSConnectionPool(host=...)`) and repeats with every attempt.
 const LINE_MEMO: usize = 1024;
-const LINE_MEMO_MAX: usize = 256;
+const LINE_MEMO_MAX: usize = 1024;
 
 /// The longest leading timestamp the line memo masks (`2025-11-29T10:00:00.123456789Z` is 30).
 const STAMP_MAX: usize = 32;
@@ -303,66 +306,72 @@ impl Classifier {
         // `stamp_key`), except for its time, and its text's timestamp.
         let mut stamped: HashMap<StampKey, Option<usize>, BuildHasherDefault<FoldHasher>> =
             HashMap::default();
-        // One SIMD pass over the whole chunk finds the signal words; the line loop below then only
-        // asks whether the next hit lies inside the current line.
-        let mut signal_hits = self.signals.find_iter(chunk).map(|m| m.start()).peekable();
+        let mut signal_hits = SignalHits {
+            words: &self.signals,
+            chunk,
+            next: None,
+        };
         let mut start = 0;
         let mut line_no = 0u64;
         while start < chunk.len() {
             let end = memchr::memchr(b'\n', &chunk[start..]).map_or(chunk.len(), |i| start + i);
             line_no += 1;
             let line = &chunk[start..end.min(start + MAX_LINE)];
-            while signal_hits.next_if(|&hit| hit < start).is_some() {}
-            let has_signal = signal_hits
-                .peek()
-                .is_some_and(|&hit| hit < start + line.len());
+            let mut has_signal = || signal_hits.in_line(start, start + line.len());
             let mut level = None;
-            if self.worth_a_look(line, has_signal, keep_mentions, &mut level) {
-                let repeats = line.len() <= LINE_MEMO_MAX
-                    && line.first().is_some_and(|b| !b.is_ascii_digit());
-                // A remembered reading is the index of its event in `out.events` (its line and
-                // offset are this line's once pushed), or `None` for a line that is no event.
-                let next = out.events.len();
-                let read = if let Some((key, stamp)) = self.stamp_key(line, repeats) {
-                    if let Some(&seen) = stamped.get(&key) {
-                        seen.map(|i| restamp(&out.events[i], line, stamp, &mut scratch))
-                    } else {
-                        let read = self.read_line(line, keep_mentions, &mut scratch, level);
-                        // Not remembered: a line whose rules' regexes tell digits apart, or where
-                        // a pattern may start inside the timestamp; to be safe, a text that does
-                        // not start with the line's timestamp.
-                        let same = scratch.hits.iter().all(|(r, _)| self.blind[r.index()])
-                            && self.stamp_safe(line, stamp)
-                            && read.as_ref().is_none_or(|e| {
-                                e.text.is_empty() || e.text.as_bytes().starts_with(&line[..stamp])
-                            });
-                        if same {
-                            if stamped.len() >= LINE_MEMO {
-                                stamped.clear();
-                            }
-                            stamped.insert(key, read.is_some().then_some(next));
-                        }
-                        read
-                    }
-                } else if repeats {
-                    if let Some(&seen) = memo.get(line) {
-                        seen.map(|i| out.events[i].clone())
-                    } else {
-                        let read = self.read_line(line, keep_mentions, &mut scratch, level);
-                        if memo.len() >= LINE_MEMO {
-                            memo.clear();
-                        }
-                        memo.insert(line, read.is_some().then_some(next));
-                        read
-                    }
+            let repeats =
+                line.len() <= LINE_MEMO_MAX && line.first().is_some_and(|b| !b.is_ascii_digit());
+            // A remembered reading is the index of its event in `out.events` (its line and offset
+            // are this line's once pushed), or `None` for a line that is no event.
+            let next = out.events.len();
+            let read = if repeats {
+                // Remembered whether or not it was worth a look: a traceback's code lines repeat
+                // with every attempt, and finding one again costs less than its level scan.
+                if let Some(&seen) = memo.get(line) {
+                    seen.map(|i| out.events[i].clone())
                 } else {
-                    self.read_line(line, keep_mentions, &mut scratch, level)
-                };
-                if let Some(mut event) = read {
-                    event.line = line_no;
-                    event.offset = start as u64;
-                    out.events.push(event);
+                    let read =
+                        if self.worth_a_look(line, &mut has_signal, keep_mentions, &mut level) {
+                            self.read_line(line, keep_mentions, &mut scratch, level)
+                        } else {
+                            None
+                        };
+                    if memo.len() >= LINE_MEMO {
+                        memo.clear();
+                    }
+                    memo.insert(line, read.is_some().then_some(next));
+                    read
                 }
+            } else if !self.worth_a_look(line, &mut has_signal, keep_mentions, &mut level) {
+                None
+            } else if let Some((key, stamp)) = self.stamp_key(line) {
+                if let Some(&seen) = stamped.get(&key) {
+                    seen.map(|i| restamp(&out.events[i], line, stamp, &mut scratch))
+                } else {
+                    let read = self.read_line(line, keep_mentions, &mut scratch, level);
+                    // Not remembered: a line whose rules' regexes tell digits apart, or where a
+                    // pattern may start inside the timestamp; to be safe, a text that does not
+                    // start with the line's timestamp.
+                    let same = scratch.hits.iter().all(|(r, _)| self.blind[r.index()])
+                        && self.stamp_safe(line, stamp)
+                        && read.as_ref().is_none_or(|e| {
+                            e.text.is_empty() || e.text.as_bytes().starts_with(&line[..stamp])
+                        });
+                    if same {
+                        if stamped.len() >= LINE_MEMO {
+                            stamped.clear();
+                        }
+                        stamped.insert(key, read.is_some().then_some(next));
+                    }
+                    read
+                }
+            } else {
+                self.read_line(line, keep_mentions, &mut scratch, level)
+            };
+            if let Some(mut event) = read {
+                event.line = line_no;
+                event.offset = start as u64;
+                out.events.push(event);
             }
             start = end + 1;
         }
@@ -379,8 +388,8 @@ impl Classifier {
     /// byte no timestamp holds. What can differ is checked before a reading is remembered: a rule
     /// regex that tells digits apart ([`digit_blind`]), and a pattern with a digit that could start
     /// inside the timestamp ([`Classifier::stamp_safe`]).
-    fn stamp_key<'l>(&self, line: &'l [u8], repeats: bool) -> Option<(StampKey<'l>, usize)> {
-        if repeats || !self.stamp_memo || line.len() > LINE_MEMO_MAX {
+    fn stamp_key<'l>(&self, line: &'l [u8]) -> Option<(StampKey<'l>, usize)> {
+        if !self.stamp_memo || line.len() > LINE_MEMO_MAX {
             return None;
         }
         let stamp = extract::timestamp_len(line);
@@ -426,8 +435,8 @@ impl Classifier {
 
     /// A cheap filter in front of [`Classifier::classify`] that never rejects a line it would
     /// accept (the fuzz target `line_pipeline` checks this). Most lines of a backfill log are
-    /// logged at INFO or DEBUG: for those only the signal words matter (`has_signal`: one was found
-    /// on the line). Indented lines without a level (traceback frames, SQL text) can only be
+    /// logged at INFO or DEBUG: for those only the signal words matter (`has_signal`: one is on the
+    /// line; asked only when it matters). Indented lines without a level (traceback frames, SQL text) can only be
     /// exception lines, ❌ lines or signals. So `classify`'s big automaton of every rule literal
     /// runs only on lines logged at ERROR and above and on other lines without a level (the
     /// script's own output).
@@ -436,11 +445,11 @@ impl Classifier {
     fn worth_a_look(
         &self,
         line: &[u8],
-        has_signal: bool,
+        has_signal: &mut dyn FnMut() -> bool,
         keep_mentions: bool,
         level: &mut Option<Option<Level>>,
     ) -> bool {
-        if !self.regex_only.is_empty() || has_signal {
+        if !self.regex_only.is_empty() {
             return true;
         }
         // Colour codes can split any word (`ERR\x1b[0mOR`); classify strips them first.
@@ -449,9 +458,9 @@ impl Classifier {
         }
         match *level.insert(extract::level(line)) {
             Some(level) if level.is_failure() => true,
-            Some(_) if !keep_mentions => false,
+            Some(_) if !keep_mentions => has_signal(),
             None if !keep_mentions && line.first().is_some_and(|&b| b == b' ' || b == b'\t') => {
-                extract::is_exception_line(line) || CROSS_MARK.find(line).is_some()
+                has_signal() || extract::is_exception_line(line) || CROSS_MARK.find(line).is_some()
             }
             // The rest needs the big automaton, which `read_line` runs first thing: running it
             // here too would read these lines twice.
@@ -679,6 +688,35 @@ impl Classifier {
     }
 }
 
+/// Where the signal words stand in a chunk, searched only as far as a line that asks: in a log of
+/// failures most lines never need to know, and the words (`failed`, `retry`) are on most of them.
+struct SignalHits<'a> {
+    words: &'a AhoCorasick,
+    chunk: &'a [u8],
+    /// The first hit at or after where the last search began (`usize::MAX`: none up to the end);
+    /// `None` before the first search.
+    next: Option<usize>,
+}
+
+impl SignalHits<'_> {
+    /// Whether a signal word starts in `start..end`; lines are asked in order. No word holds a
+    /// newline, so the first hit from the start of a line is on it if any is.
+    fn in_line(&mut self, start: usize, end: usize) -> bool {
+        let hit = match self.next {
+            Some(hit) if hit >= start => hit,
+            _ => {
+                let hit = self
+                    .words
+                    .find(&self.chunk[start..])
+                    .map_or(usize::MAX, |m| start + m.start());
+                self.next = Some(hit);
+                hit
+            }
+        };
+        hit < end
+    }
+}
+
 /// The event of a line read as another with the same [`StampKey`]: its own time, its own
 /// timestamp at the head of its text, and that text's template key.
 fn restamp(seen: &Event, line: &[u8], stamp: usize, scratch: &mut Scratch) -> Event {
@@ -688,9 +726,10 @@ fn restamp(seen: &Event, line: &[u8], stamp: usize, scratch: &mut Scratch) -> Ev
         let own = std::str::from_utf8(&line[..stamp]).expect("a timestamp is ASCII");
         event.text.replace_range(..stamp, own);
         // The template key reads the text past its timestamp when the timestamp's date is a
-        // real one: the same text then, if both dates are (or both are not).
+        // real one (the same text then); otherwise it reads the timestamp's digits too.
         let real = |text: &[u8]| Date::parse(&text[..10]).is_some();
-        if !event.template_key.is_empty() && real(seen.text.as_bytes()) != real(line) {
+        let same_key = real(seen.text.as_bytes()) && real(line);
+        if !event.template_key.is_empty() && !same_key {
             event.template_key = scratch.template_key(&event.text);
         }
     }
@@ -791,6 +830,8 @@ mod tests {
             "[player_game_summary] \u{274c} Failed",
             "2025-11-29 10:00:01,010 - ERROR - analytics.player_game_summary - 404 Not found: Table p:nba_raw.x was not found",
             "Processing date 2/5: 2023-11-16",
+            "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='bigquery.googleapis.com', port=443): Max retries exceeded with url: /bigquery/v2/projects/nba-props-platform/jobs (Caused by NewConnectionError('<urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new connection: [Errno 111] Connection refused'))",
+            "    result = self.client.query(sql)",
         ];
         let mut text = String::new();
         for round in 0..LINE_MEMO + 5 {
@@ -800,17 +841,7 @@ mod tests {
             }
         }
         for keep in [false, true] {
-            let got = c.scan_chunk(text.as_bytes(), keep).events;
-            let mut want = Vec::new();
-            let mut offset = 0;
-            for (i, line) in text.lines().enumerate() {
-                if let Some(mut e) = c.classify(line.as_bytes(), keep) {
-                    e.line = i as u64 + 1;
-                    e.offset = offset;
-                    want.push(e);
-                }
-                offset += line.len() as u64 + 1;
-            }
+            let (got, want) = chunk_and_alone(&c, &text, keep);
             assert!(got.len() > 2 * LINE_MEMO, "{}", got.len());
             assert_eq!(got, want);
         }
@@ -951,6 +982,55 @@ mod tests {
                 Some("processing-failed-for".to_string())
             )
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+
+        /// Whatever lines repeat and in whatever order, the chunk scan (its line memos, its search
+        /// for signal words as far as a line asks) reads each line as reading it alone does.
+        #[test]
+        fn a_chunk_reads_its_lines_as_if_alone(
+            picks in proptest::collection::vec((0usize..16, 0u32..100_000), 1..120),
+        ) {
+            static C: std::sync::LazyLock<Classifier> = std::sync::LazyLock::new(classifier);
+            const LINES: [&str; 16] = [
+                "{ts} - ERROR - analytics.player_game_summary - Query timeout: exceeded 180 seconds",
+                "{ts} - INFO - backfill - Processing date 2/5: 2023-11-16",
+                "{ts} - INFO - analytics.team_offense_game_summary - Loaded 12 rows",
+                "{ts} - DEBUG - x - retry budget 3",
+                "{ts},404 not found",
+                "{ts} - ERROR - backfill - Processing failed for 2024-07-11",
+                "Traceback (most recent call last):",
+                "  File \"/app/p.py\", line 3, in run",
+                "    result = self.client.query(sql)",
+                "    Retrying the query",
+                "ValueError: NULL value in column 'points'",
+                "[player_game_summary] \u{274c} Failed",
+                "\u{2705} 2023-11-15 INFO done",
+                "Started: {ts}",
+                "  ERROR: indented and levelled",
+                "\x1b[31mERR\x1b[0mOR boom {ts}",
+            ];
+            let mut text = String::new();
+            for (pick, digits) in &picks {
+                let ts = format!(
+                    "2025-{:02}-{:02} 1{}:0{}:{:02},{:03}",
+                    1 + digits % 13,
+                    1 + digits % 29,
+                    digits % 10,
+                    digits % 7,
+                    digits % 61,
+                    digits % 1000
+                );
+                text.push_str(&LINES[*pick].replace("{ts}", &ts));
+                text.push('\n');
+            }
+            for keep in [false, true] {
+                let (got, want) = chunk_and_alone(&C, &text, keep);
+                proptest::prop_assert_eq!(got, want);
+            }
+        }
     }
 
     proptest::proptest! {
