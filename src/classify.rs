@@ -5,7 +5,7 @@
 //! automaton of signal words; the rest go through one aho-corasick automaton that holds every rule
 //! literal, every trigger word of the vocabulary and every processor name.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
@@ -306,6 +306,7 @@ impl Classifier {
         // `stamp_key`), except for its time, and its text's timestamp.
         let mut stamped: HashMap<StampKey, Option<usize>, BuildHasherDefault<FoldHasher>> =
             HashMap::default();
+        let mut dull = Dull::default();
         let mut signal_hits = SignalHits {
             words: &self.signals,
             chunk,
@@ -330,12 +331,14 @@ impl Classifier {
                 if let Some(&seen) = memo.get(line) {
                     seen.map(|i| out.events[i].clone())
                 } else {
-                    let read =
-                        if self.worth_a_look(line, &mut has_signal, keep_mentions, &mut level) {
-                            self.read_line(line, keep_mentions, &mut scratch, level)
-                        } else {
-                            None
-                        };
+                    let read = if dull.seen(line) {
+                        None
+                    } else if self.worth_a_look(line, &mut has_signal, keep_mentions, &mut level) {
+                        self.read_line(line, keep_mentions, &mut scratch, level)
+                    } else {
+                        dull.remember();
+                        None
+                    };
                     if memo.len() >= LINE_MEMO {
                         memo.clear();
                     }
@@ -688,6 +691,47 @@ impl Classifier {
     }
 }
 
+/// Lines known not to be worth a look ([`Classifier::worth_a_look`]), by their digit-masked form:
+/// whether a line is worth a look does not depend on which digits it holds (its level words, signal
+/// words, exception names and marks hold none; the level scan reads digits as digits), and a
+/// traceback's frame lines differ only in their line numbers.
+#[derive(Default)]
+struct Dull {
+    seen: HashSet<Box<[u8]>, BuildHasherDefault<FoldHasher>>,
+    /// The last line asked about, masked, if it holds a digit.
+    masked: Vec<u8>,
+    digits: bool,
+}
+
+impl Dull {
+    /// Whether a line with the same digit-masked form was found not worth a look. Only indented
+    /// lines are asked about: nearly all of them are not (frames, code, SQL), nearly all others are.
+    fn seen(&mut self, line: &[u8]) -> bool {
+        self.digits = false;
+        if !line.first().is_some_and(|&b| b == b' ' || b == b'\t') {
+            return false;
+        }
+        self.masked.clear();
+        self.masked.extend(
+            line.iter()
+                .map(|&b| if b.is_ascii_digit() { b'0' } else { b }),
+        );
+        self.digits = self.masked != line;
+        self.digits && self.seen.contains(self.masked.as_slice())
+    }
+
+    /// Remembers the line last asked about as not worth a look. A line without digits is the line
+    /// memo's.
+    fn remember(&mut self) {
+        if self.digits {
+            if self.seen.len() >= LINE_MEMO {
+                self.seen.clear();
+            }
+            self.seen.insert(self.masked.as_slice().into());
+        }
+    }
+}
+
 /// Where the signal words stand in a chunk, searched only as far as a line that asks: in a log of
 /// failures most lines never need to know, and the words (`failed`, `retry`) are on most of them.
 struct SignalHits<'a> {
@@ -1002,14 +1046,14 @@ mod tests {
                 "{ts},404 not found",
                 "{ts} - ERROR - backfill - Processing failed for 2024-07-11",
                 "Traceback (most recent call last):",
-                "  File \"/app/p.py\", line 3, in run",
+                "  File \"/app/p.py\", line {n}, in run",
                 "    result = self.client.query(sql)",
-                "    Retrying the query",
+                "    Retrying the query {n}",
                 "ValueError: NULL value in column 'points'",
                 "[player_game_summary] \u{274c} Failed",
                 "\u{2705} 2023-11-15 INFO done",
                 "Started: {ts}",
-                "  ERROR: indented and levelled",
+                "  ERROR: indented and levelled {n}",
                 "\x1b[31mERR\x1b[0mOR boom {ts}",
             ];
             let mut text = String::new();
@@ -1023,7 +1067,8 @@ mod tests {
                     digits % 61,
                     digits % 1000
                 );
-                text.push_str(&LINES[*pick].replace("{ts}", &ts));
+                let line = LINES[*pick].replace("{ts}", &ts).replace("{n}", &digits.to_string());
+                text.push_str(&line);
                 text.push('\n');
             }
             for keep in [false, true] {
