@@ -268,7 +268,9 @@ bench_log() {
                 same=0; echo "- manifest of $id DIFFERS from $first's"
             fi
         done
-        ((same)) && echo "- the manifests of every thread count, stdin and .gz are identical"
+        local modes="every thread count and stdin"
+        [[ -s $WORK/m.gz ]] && modes="every thread count, stdin and .gz"
+        ((same)) && echo "- the manifests of $modes are identical"
         if [[ -n $truth ]]; then
             # The truth's columns: date processor category reason blocked_by (empty for none).
             "$BT" scan "$LOG" --format tsv --quiet 2>/dev/null | sed 1d |

@@ -150,8 +150,8 @@ pub struct Classifier {
     owners: Vec<Owner>,
     /// The processor name patterns of [`Owner::Name`], to check their case.
     name_patterns: Vec<String>,
-    /// The signal words a line logged at INFO/DEBUG/WARNING can matter for: a small automaton, fast
-    /// enough to run on every such line (one SIMD pass per chunk).
+    /// The signal words a line logged at INFO/DEBUG/WARNING can matter for: a small automaton with
+    /// a SIMD searcher, fast enough for every such line ([`SignalHits`]).
     signals: AhoCorasick,
     reader: SignalReader,
     /// How many events the last chunk held: the next one's list starts that big, so a log full
