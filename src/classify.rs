@@ -102,6 +102,10 @@ struct Scratch {
     /// The template keys of the messages seen in this chunk: failure-dense logs repeat their
     /// messages, and finding one again costs a small part of masking it.
     keys: HashMap<Box<str>, Arc<str>, BuildHasherDefault<FoldHasher>>,
+    /// The same keys by the message's digit shape ([`templates::digit_shape`]), and its buffer:
+    /// messages that differ only in a date or an id share one.
+    shapes: HashMap<Box<[u8]>, Arc<str>, BuildHasherDefault<FoldHasher>>,
+    shape: Vec<u8>,
 }
 
 /// Messages whose keys a chunk remembers; past it, the memo starts over. It bounds the memo's
@@ -130,8 +134,22 @@ impl Scratch {
         if let Some(key) = self.keys.get(message) {
             return Arc::clone(key);
         }
-        templates::key_into(text, &mut self.unquoted, &mut self.key);
-        let key: Arc<str> = Arc::from(self.key.as_str());
+        let shaped = templates::digit_shape(message, &mut self.shape);
+        let key = match self.shapes.get(self.shape.as_slice()).filter(|_| shaped) {
+            Some(key) => Arc::clone(key),
+            None => {
+                templates::key_into(text, &mut self.unquoted, &mut self.key);
+                let key: Arc<str> = Arc::from(self.key.as_str());
+                if shaped && !self.key.bytes().any(|b| b.is_ascii_digit()) {
+                    if self.shapes.len() >= KEY_MEMO {
+                        self.shapes.clear();
+                    }
+                    self.shapes
+                        .insert(self.shape.as_slice().into(), Arc::clone(&key));
+                }
+                key
+            }
+        };
         if self.keys.len() >= KEY_MEMO {
             self.keys.clear();
         }
@@ -1035,10 +1053,10 @@ mod tests {
         /// for signal words as far as a line asks) reads each line as reading it alone does.
         #[test]
         fn a_chunk_reads_its_lines_as_if_alone(
-            picks in proptest::collection::vec((0usize..16, 0u32..100_000), 1..120),
+            picks in proptest::collection::vec((0usize..17, 0u32..100_000), 1..120),
         ) {
             static C: std::sync::LazyLock<Classifier> = std::sync::LazyLock::new(classifier);
-            const LINES: [&str; 16] = [
+            const LINES: [&str; 17] = [
                 "{ts} - ERROR - analytics.player_game_summary - Query timeout: exceeded 180 seconds",
                 "{ts} - INFO - backfill - Processing date 2/5: 2023-11-16",
                 "{ts} - INFO - analytics.team_offense_game_summary - Loaded 12 rows",
@@ -1055,6 +1073,7 @@ mod tests {
                 "Started: {ts}",
                 "  ERROR: indented and levelled {n}",
                 "\x1b[31mERR\x1b[0mOR boom {ts}",
+                "{ts} - ERROR - x - step v{n} broke on 2024-01-0{n}",
             ];
             let mut text = String::new();
             for (pick, digits) in &picks {
