@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
+use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 
@@ -106,6 +107,10 @@ struct Scratch {
     /// messages that differ only in a date or an id share one.
     shapes: HashMap<Box<[u8]>, Arc<str>, BuildHasherDefault<FoldHasher>>,
     shape: Vec<u8>,
+    /// The last line's reading looked at what its dates are, not only where they stand (the
+    /// signal reader, a count summary's failed dates): a line with other dates in the same places
+    /// may read differently.
+    by_value: bool,
 }
 
 /// Messages whose keys a chunk remembers; past it, the memo starts over. It bounds the memo's
@@ -183,12 +188,15 @@ pub struct Classifier {
     regex_only_set: RegexSet,
     /// Per rule: its regex (if any) cannot tell one digit from another ([`digit_blind`]).
     blind: Vec<bool>,
-    /// The automaton's patterns (lower-case) that hold a digit and could begin inside a leading
-    /// timestamp ([`Classifier::stamp_safe`]), with how many of their first bytes could stand in
-    /// one.
-    stamp_digits: Vec<(Vec<u8>, usize)>,
-    /// Timestamped lines are remembered by their masked timestamp: false when a regex-only rule,
-    /// which runs on every line, can tell digits apart.
+    /// The patterns of both automata that hold a digit, in lower case ([`Classifier::masks_safe`]),
+    /// each with how many of its first bytes could stand in a timestamp: by first byte, those that
+    /// start with a digit, and the longest one's length.
+    digit_patterns: Vec<(Vec<u8>, usize)>,
+    digit_patterns_by_first: Vec<Vec<u16>>,
+    digit_first: Vec<u16>,
+    longest_digit_pattern: usize,
+    /// Lines are remembered with the digits of their timestamp and dates masked: false when a
+    /// regex-only rule, which runs on every line, can tell digits apart.
     stamp_memo: bool,
 }
 
@@ -265,19 +273,28 @@ impl Classifier {
             .map(|r| r.regex.as_deref().is_none_or(digit_blind))
             .collect();
         let stamp_memo = regex_only.iter().all(|id| blind[id.index()]);
-        // Bytes a leading timestamp is made of (`2025-11-29T10:00:00,123Z`), either case as the
-        // automaton matches them.
-        let in_stamp = |b: u8| b.is_ascii_digit() || b"-: T.,Z".contains(&b.to_ascii_uppercase());
-        let stamp_digits = patterns
+        let digit_patterns = patterns
             .iter()
-            .filter(|p| {
-                p.bytes().any(|b| b.is_ascii_digit()) && p.bytes().next().is_some_and(in_stamp)
-            })
+            .map(String::as_str)
+            .chain(vocab::PREFILTER)
+            .filter(|p| p.bytes().any(|b| b.is_ascii_digit()))
             .map(|p| {
-                let lead = p.bytes().take_while(|&b| in_stamp(b)).count();
-                (p.to_ascii_lowercase().into_bytes(), lead)
+                // Bytes a timestamp or a date is made of (`2025-11-29T10:00:00,123Z`), in either
+                // case as the automaton matches them.
+                let in_stamp = |b: u8| b.is_ascii_digit() || b"-: t.,z".contains(&b);
+                let p = p.to_ascii_lowercase().into_bytes();
+                let lead = p.iter().take_while(|&&b| in_stamp(b)).count();
+                (p, lead)
             })
+            .collect::<Vec<_>>();
+        let mut digit_patterns_by_first = vec![Vec::new(); 256];
+        for (i, (pattern, _)) in digit_patterns.iter().enumerate() {
+            digit_patterns_by_first[usize::from(pattern[0])].push(i as u16);
+        }
+        let digit_first = (b'0'..=b'9')
+            .flat_map(|d| digit_patterns_by_first[usize::from(d)].iter().copied())
             .collect();
+        let longest_digit_pattern = digit_patterns.iter().map(|p| p.0.len()).max().unwrap_or(0);
         Ok(Classifier {
             processors,
             rules,
@@ -291,7 +308,10 @@ impl Classifier {
             regex_only,
             regex_only_set,
             blind,
-            stamp_digits,
+            digit_patterns,
+            digit_patterns_by_first,
+            digit_first,
+            longest_digit_pattern,
             stamp_memo,
         })
     }
@@ -324,6 +344,10 @@ impl Classifier {
         // `stamp_key`), except for its time, and its text's timestamp.
         let mut stamped: HashMap<StampKey, Option<usize>, BuildHasherDefault<FoldHasher>> =
             HashMap::default();
+        // And lines repeat all but the digits of their dates: each date's `Processing failed for
+        // D`, an outage's `No data for D`. Those are remembered by a key that masks the dates too
+        // (see `Masked`), and read again for their dates, time and text.
+        let mut dated = DatedMemo::default();
         let mut dull = Dull::default();
         let mut signal_hits = SignalHits {
             words: &self.signals,
@@ -352,7 +376,10 @@ impl Classifier {
                     let read = if dull.seen(line) {
                         None
                     } else if self.worth_a_look(line, &mut has_signal, keep_mentions, &mut level) {
-                        self.read_line(line, keep_mentions, &mut scratch, level)
+                        let events = &out.events;
+                        let dated = &mut dated;
+                        self.read_dated(line, 0, keep_mentions, level, &mut scratch, dated, events)
+                            .0
                     } else {
                         dull.remember();
                         None
@@ -369,12 +396,22 @@ impl Classifier {
                 if let Some(&seen) = stamped.get(&key) {
                     seen.map(|i| restamp(&out.events[i], line, stamp, &mut scratch))
                 } else {
-                    let read = self.read_line(line, keep_mentions, &mut scratch, level);
+                    let (read, remembered) = self.read_dated(
+                        line,
+                        stamp,
+                        keep_mentions,
+                        level,
+                        &mut scratch,
+                        &mut dated,
+                        &out.events,
+                    );
                     // Not remembered: a line whose rules' regexes tell digits apart, or where a
-                    // pattern may start inside the timestamp; to be safe, a text that does not
-                    // start with the line's timestamp.
-                    let same = scratch.hits.iter().all(|(r, _)| self.blind[r.index()])
-                        && self.stamp_safe(line, stamp)
+                    // pattern may start inside the timestamp (what a reading of the dated memo
+                    // rules out already); to be safe, a text that does not start with the line's
+                    // timestamp.
+                    let same = (remembered
+                        || scratch.hits.iter().all(|(r, _)| self.blind[r.index()])
+                            && self.masks_safe(line, stamp, &[]))
                         && read.as_ref().is_none_or(|e| {
                             e.text.is_empty() || e.text.as_bytes().starts_with(&line[..stamp])
                         });
@@ -387,7 +424,16 @@ impl Classifier {
                     read
                 }
             } else {
-                self.read_line(line, keep_mentions, &mut scratch, level)
+                self.read_dated(
+                    line,
+                    0,
+                    keep_mentions,
+                    level,
+                    &mut scratch,
+                    &mut dated,
+                    &out.events,
+                )
+                .0
             };
             if let Some(mut event) = read {
                 event.line = line_no;
@@ -408,7 +454,7 @@ impl Classifier {
     /// (the timestamp's own date is never a data date), and every regex they run starts with a
     /// byte no timestamp holds. What can differ is checked before a reading is remembered: a rule
     /// regex that tells digits apart ([`digit_blind`]), and a pattern with a digit that could start
-    /// inside the timestamp ([`Classifier::stamp_safe`]).
+    /// inside the timestamp ([`Classifier::masks_safe`]).
     fn stamp_key<'l>(&self, line: &'l [u8]) -> Option<(StampKey<'l>, usize)> {
         if !self.stamp_memo || line.len() > LINE_MEMO_MAX {
             return None;
@@ -424,11 +470,12 @@ impl Classifier {
         Some(((masked, &line[stamp..]), stamp))
     }
 
-    /// Whether no automaton pattern with a digit could start inside the line's timestamp, whatever
-    /// its digits (`...,404 not found` finds a rule's `404 not found` where `...,123 not found`
-    /// does not): then every line with the same [`StampKey`] finds the same patterns. Run only
-    /// before a reading is remembered.
-    fn stamp_safe(&self, line: &[u8], stamp: usize) -> bool {
+    /// Whether no automaton pattern with a digit could overlap a digit of the line's first `stamp`
+    /// bytes or of its date `spans`, whatever the digits there (`...,404 not found` finds a rule's
+    /// `404 not found` where `...,123 not found` does not): then every line that differs from it
+    /// only in those digits finds the same patterns. Run only before a reading is remembered.
+    fn masks_safe(&self, line: &[u8], stamp: usize, spans: &[Range<usize>]) -> bool {
+        let masked = |at: usize| at < stamp || spans.iter().any(|s| s.contains(&at));
         let fits = |pattern: &[u8], at: usize| {
             line.len() >= at + pattern.len()
                 && pattern
@@ -436,22 +483,140 @@ impl Classifier {
                     .zip(&line[at..])
                     .enumerate()
                     .all(|(i, (&p, &b))| {
-                        if at + i < stamp && b.is_ascii_digit() {
+                        if b.is_ascii_digit() && masked(at + i) {
                             p.is_ascii_digit()
                         } else {
                             p == b.to_ascii_lowercase()
                         }
                     })
         };
-        // A pattern that runs past the timestamp has only its first `lead` bytes in it.
-        !self.stamp_digits.iter().any(|(pattern, lead)| {
-            let from = if *lead < pattern.len() {
-                stamp.saturating_sub(*lead)
-            } else {
-                0
-            };
-            (from..stamp).any(|at| fits(pattern, at))
-        })
+        let regions = std::iter::once(0..stamp).chain(spans.iter().cloned());
+        for region in regions.filter(|r| !r.is_empty()) {
+            // A pattern that starts before the region, by less than its length, starts with the
+            // byte there (any digit, where one is masked): few do.
+            let before = region.start.saturating_sub(self.longest_digit_pattern);
+            for (at, &b) in line.iter().enumerate().take(region.start).skip(before) {
+                let starting = if b.is_ascii_digit() && masked(at) {
+                    &self.digit_first
+                } else {
+                    &self.digit_patterns_by_first[usize::from(b.to_ascii_lowercase())]
+                };
+                for &i in starting {
+                    let (pattern, _) = &self.digit_patterns[usize::from(i)];
+                    if at + pattern.len() > region.start && fits(pattern, at) {
+                        return false;
+                    }
+                }
+            }
+            // One that starts in it (a timestamp's bytes, or a date's) does so no further from its
+            // end than its own run of such bytes.
+            for (pattern, lead) in &self.digit_patterns {
+                let from = region.start.max(region.end.saturating_sub(*lead));
+                if (from..region.end).any(|at| fits(pattern, at)) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Reads a line worth a look through the dated memo: a line with the same [`Masked`] key as one
+    /// read before in the chunk is read as that one was ([`Classifier::reread`]). `stamp` is the
+    /// length of the leading timestamp to mask (0: none); `events` are the chunk's events so far
+    /// (the line's, if any, comes next). Also says whether the memo read it: then it reads as
+    /// every line that differs from it only in its timestamp's and dates' digits.
+    #[allow(clippy::too_many_arguments)]
+    fn read_dated(
+        &self,
+        line: &[u8],
+        stamp: usize,
+        keep_mentions: bool,
+        level: Option<Option<Level>>,
+        scratch: &mut Scratch,
+        memo: &mut DatedMemo,
+        events: &[Event],
+    ) -> (Option<Event>, bool) {
+        // A line logged below ERROR that is worth a look has a signal word: the signal reader
+        // reads its dates' values, and it is not remembered here.
+        let below_error = level.is_some_and(|l| l.is_some_and(|l| !l.is_failure()));
+        let masked = &mut memo.masked;
+        if !self.stamp_memo || below_error || !masked.read(line, stamp) {
+            return (self.read_line(line, keep_mentions, scratch, level), false);
+        }
+        if let Some(&seen) = memo.seen.get(masked.key.as_slice()) {
+            let read =
+                seen.map(|s| self.reread(&events[s.event], line, masked, s.verbatim, scratch));
+            return (read, true);
+        }
+        let read = self.read_line(line, keep_mentions, scratch, level);
+        // Not remembered: a line whose reading looked at its dates' values, whose rules' regexes
+        // tell digits apart, or where a pattern with a digit could overlap a masked digit.
+        if !scratch.by_value
+            && scratch.hits.iter().all(|(r, _)| self.blind[r.index()])
+            && self.masks_safe(line, masked.stamp, &masked.spans)
+        {
+            if memo.seen.len() >= LINE_MEMO {
+                memo.seen.clear();
+            }
+            let seen = read.as_ref().map(|e| Seen {
+                event: events.len(),
+                verbatim: e.text.as_bytes() == line,
+            });
+            memo.seen.insert(masked.key.as_slice().into(), seen);
+        }
+        (read, false)
+    }
+
+    /// The event of a line with the same [`Masked`] key as `seen`'s: the same findings, with its
+    /// own dates, time, text and template key. `verbatim`: `seen`'s text is its whole line, and so
+    /// is this line's.
+    fn reread(
+        &self,
+        seen: &Event,
+        line: &[u8],
+        masked: &Masked,
+        verbatim: bool,
+        scratch: &mut Scratch,
+    ) -> Event {
+        let body = || {
+            let raw = line.strip_suffix(b"\r").unwrap_or(line);
+            self.body(raw).map_or(raw, |(_, body)| body)
+        };
+        // The dates were read where they stand, from the line without its tag.
+        let dates = if seen.tagged {
+            date::dates_in(body()).map(|d| d.0).collect()
+        } else {
+            masked.dates.clone()
+        };
+        let text = if seen.text.is_empty() {
+            String::new()
+        } else if verbatim {
+            String::from_utf8_lossy(line).into_owned()
+        } else {
+            extract::clean_text(body())
+        };
+        let template_key = if seen.template_key.is_empty() {
+            Arc::default()
+        } else {
+            scratch.template_key(&text)
+        };
+        Event {
+            line: 0,
+            offset: 0,
+            level: seen.level,
+            failure: seen.failure,
+            exception: seen.exception,
+            rule: seen.rule,
+            signal: seen.signal.clone(),
+            gap_list: seen.gap_list,
+            processor: seen.processor,
+            tagged: seen.tagged,
+            status: seen.status,
+            dates,
+            time: Timestamp::find(line),
+            text,
+            template_key,
+        }
     }
 
     /// A cheap filter in front of [`Classifier::classify`] that never rejects a line it would
@@ -489,6 +654,20 @@ impl Classifier {
         }
     }
 
+    /// What the rules read of a line without its `\r` and colour codes: the line without a BOM
+    /// and a GNU parallel tag, with the tag's processor. `None` for a `set -x` echo: the shell
+    /// prints each command before running it, and the command's own output follows.
+    fn body<'l>(&self, line: &'l [u8]) -> Option<(Option<ProcessorId>, &'l [u8])> {
+        let line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
+        if is_xtrace_echo(line) {
+            return None;
+        }
+        Some(match self.processors.tag(line) {
+            Some((p, body)) => (Some(p), &line[body..]),
+            None => (None, line),
+        })
+    }
+
     /// Reads one line (without its newline). `None` when nothing on it matters.
     pub fn classify(&self, raw: &[u8], keep_mentions: bool) -> Option<Event> {
         self.read_line(raw, keep_mentions, &mut Scratch::default(), None)
@@ -505,19 +684,10 @@ impl Classifier {
     ) -> Option<Event> {
         // The line memo reads the rules found on the line from `hits`, whatever the line is.
         scratch.hits.clear();
+        scratch.by_value = false;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         let cleaned = extract::strip_ansi(raw);
-        let line = cleaned
-            .strip_prefix("\u{feff}".as_bytes())
-            .unwrap_or(&cleaned);
-        // `set -x` prints each command before running it: the echo's own output follows.
-        if is_xtrace_echo(line) {
-            return None;
-        }
-        let (tag, line) = match self.processors.tag(line) {
-            Some((p, body)) => (Some(p), &line[body..]),
-            None => (None, line),
-        };
+        let (tag, line) = self.body(&cleaned)?;
 
         let mut triggers = 0u16;
         let Scratch { hits, names, .. } = scratch;
@@ -576,11 +746,15 @@ impl Classifier {
                 || self.signals.is_match(line));
         let gap_list = triggers & trigger::GAP != 0 && (failure || signal_words);
         let (signal, mut dates) = if signal_words {
+            scratch.by_value = true;
             let read = self
                 .reader
                 .read(line, triggers, &self.processors, processor);
             (read.signal, read.dates)
-        } else if failure && triggers & trigger::RETRY != 0 && self.reader.retries(line) {
+        } else if failure && triggers & trigger::RETRY != 0 && {
+            scratch.by_value = true;
+            self.reader.retries(line)
+        } {
             (Signal::Retry, Vec::new())
         } else {
             (Signal::None, Vec::new())
@@ -600,7 +774,10 @@ impl Classifier {
             // A count summary at ERROR lists the dates that failed; any other failure is about
             // every date it names.
             let failed = (triggers & trigger::SUCCESS != 0 && !gap_list)
-                .then(|| date::failed_dates(line))
+                .then(|| {
+                    scratch.by_value = true;
+                    date::failed_dates(line)
+                })
                 .flatten();
             dates = failed.unwrap_or_else(|| date::dates_in(line).map(|d| d.0).collect());
         }
@@ -707,6 +884,75 @@ impl Classifier {
     pub fn rule_id(&self, rule: Option<RuleId>) -> Option<&str> {
         rule.map(|r| self.rule(r).id.as_str())
     }
+}
+
+/// A line as the dated memo knows it: the digits of its dates (as [`date::dates_in`] finds them)
+/// and of its leading timestamp masked, after a head that says where the dates stand. Lines with
+/// one key differ only in those digits, and every date of each is a real date in the same place.
+/// Such lines read alike but for their dates, time and text: the level scan, the processor, the
+/// dates' places and the signal reader look at digits only as digits, or at a date's value only
+/// where [`Scratch::by_value`] says so; and a regex either treats all digits alike or is checked
+/// ([`digit_blind`], [`Classifier::masks_safe`]).
+#[derive(Default)]
+struct Masked {
+    /// The number of dates, each date's start (two bytes, little-endian), then the masked line.
+    key: Vec<u8>,
+    stamp: usize,
+    spans: Vec<Range<usize>>,
+    dates: Vec<Date>,
+}
+
+impl Masked {
+    /// Builds the key of `line`, whose first `stamp` bytes are a timestamp; false when it holds
+    /// no date, is too long to be remembered, or holds colour codes (which move its dates once
+    /// stripped).
+    fn read(&mut self, line: &[u8], stamp: usize) -> bool {
+        self.spans.clear();
+        self.dates.clear();
+        if line.len() > LINE_MEMO_MAX || memchr::memchr(0x1b, line).is_some() {
+            return false;
+        }
+        for (date, span) in date::dates_in(line) {
+            self.dates.push(date);
+            self.spans.push(span);
+        }
+        if self.spans.is_empty() {
+            return false;
+        }
+        self.stamp = stamp;
+        self.key.clear();
+        // A line of at most `LINE_MEMO_MAX` bytes holds fewer than 256 dates.
+        self.key.push(self.spans.len() as u8);
+        for span in &self.spans {
+            self.key
+                .extend_from_slice(&(span.start as u16).to_le_bytes());
+        }
+        let head = self.key.len();
+        self.key.extend_from_slice(line);
+        for region in std::iter::once(0..stamp).chain(self.spans.iter().cloned()) {
+            for b in &mut self.key[head + region.start..head + region.end] {
+                if b.is_ascii_digit() {
+                    *b = b'0';
+                }
+            }
+        }
+        true
+    }
+}
+
+/// A remembered event: its index in the chunk's events, and whether its text is its whole line.
+#[derive(Clone, Copy)]
+struct Seen {
+    event: usize,
+    verbatim: bool,
+}
+
+/// The dated memo of a chunk: a reading by [`Masked`] key (`None` for a line that is no event),
+/// and the line at hand's key.
+#[derive(Default)]
+struct DatedMemo {
+    seen: HashMap<Box<[u8]>, Option<Seen>, BuildHasherDefault<FoldHasher>>,
+    masked: Masked,
 }
 
 /// Lines known not to be worth a look ([`Classifier::worth_a_look`]), by their digit-masked form:
@@ -1050,13 +1296,35 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
 
         /// Whatever lines repeat and in whatever order, the chunk scan (its line memos, its search
-        /// for signal words as far as a line asks) reads each line as reading it alone does.
+        /// for signal words as far as a line asks) reads each line as reading it alone does: also
+        /// lines that differ only in their dates, which may be no dates, or read by value, or
+        /// found by a rule whose literal holds a date's digit.
         #[test]
         fn a_chunk_reads_its_lines_as_if_alone(
-            picks in proptest::collection::vec((0usize..17, 0u32..100_000), 1..120),
+            picks in proptest::collection::vec((0usize..35, 0u32..100_000), 1..120),
         ) {
             static C: std::sync::LazyLock<Classifier> = std::sync::LazyLock::new(classifier);
-            const LINES: [&str; 17] = [
+            // Rules that find `...-05 boom` but not `...-06 boom` (by its literal), `...-04 bang`
+            // but not `...-06 bang` (by its regex).
+            static CUSTOM: std::sync::LazyLock<Classifier> = std::sync::LazyLock::new(|| {
+                let mut rules = crate::rules::builtin();
+                rules.extend(
+                    crate::rules::parse(
+                        "[[rule]]\nid = \"fifth\"\ncategory = \"processing_error\"\n\
+                         priority = 99\nliterals = [\"5 boom\"]\n\
+                         [[rule]]\nid = \"low\"\ncategory = \"data_availability\"\n\
+                         priority = 98\nliterals = [\"bang\"]\nregex = \"[0-4] bang\"\n",
+                        "t.toml",
+                    )
+                    .expect("the test rule parses"),
+                );
+                let names: Vec<String> = crate::processors::DEFAULT_PROCESSORS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                Classifier::new(rules, &names).expect("compiles")
+            });
+            const LINES: [&str; 35] = [
                 "{ts} - ERROR - analytics.player_game_summary - Query timeout: exceeded 180 seconds",
                 "{ts} - INFO - backfill - Processing date 2/5: 2023-11-16",
                 "{ts} - INFO - analytics.team_offense_game_summary - Loaded 12 rows",
@@ -1074,6 +1342,25 @@ mod tests {
                 "  ERROR: indented and levelled {n}",
                 "\x1b[31mERR\x1b[0mOR boom {ts}",
                 "{ts} - ERROR - x - step v{n} broke on 2024-01-0{n}",
+                "{ts} - ERROR - backfill - Processing failed for {d}",
+                "{ts} - ERROR - x - No data for {d} and {e}",
+                "DependencyError: Cannot process {d} - upstream gaps detected",
+                "Processing failed for {d}",
+                "{d} ERROR date first {n}",
+                "{ts} - ERROR - p - Done: 2 succeeded, 1 failed ({d})",
+                "{ts} - INFO - analytics.player_game_summary - Starting PlayerGameSummaryProcessor for {d}",
+                "Date range: {d} to {e}",
+                "{ts} - ERROR - x - Missing dates in lookback window: [{d}, {e}]",
+                "player_game_summary\t{d}\tERROR boom for {e} ",
+                "{ts} - ERROR - x - failed at {d} 10:00 and {e}x",
+                "{ts} - ERROR - x - 404 not found {d}",
+                "{ts} - ERROR - x - id 1{d}{n}",
+                "{ts} - ERROR - x - at {d} boom",
+                "{ts} - ERROR - x - at {d} bang",
+                // `conflict: 409` is a rule literal that starts before the date.
+                "{ts} - ERROR - x - conflict: {f}",
+                "[team_offense_game_summary] \u{274c} Failed for {d}",
+                "{ts} - ERROR - x - Retrying {d} in 5 s",
             ];
             let mut text = String::new();
             for (pick, digits) in &picks {
@@ -1086,13 +1373,27 @@ mod tests {
                     digits % 61,
                     digits % 1000
                 );
-                let line = LINES[*pick].replace("{ts}", &ts).replace("{n}", &digits.to_string());
+                // Dates that are no date too: month 13, 30 February.
+                let date = |k: u32| {
+                    format!("20{:02}-{:02}-{:02}", 20 + k % 7, 1 + k % 13, 1 + (k / 13) % 31)
+                };
+                let line = LINES[*pick]
+                    .replace("{ts}", &ts)
+                    .replace("{n}", &digits.to_string())
+                    .replace("{d}", &date(*digits))
+                    .replace("{e}", &date(digits / 7))
+                    .replace(
+                        "{f}",
+                        &format!("{}-01-{:02}", [2024, 4091][*digits as usize % 2], 1 + digits % 28),
+                    );
                 text.push_str(&line);
                 text.push('\n');
             }
-            for keep in [false, true] {
-                let (got, want) = chunk_and_alone(&C, &text, keep);
-                proptest::prop_assert_eq!(got, want);
+            for c in [&*C, &*CUSTOM] {
+                for keep in [false, true] {
+                    let (got, want) = chunk_and_alone(c, &text, keep);
+                    proptest::prop_assert_eq!(got, want);
+                }
             }
         }
     }
