@@ -71,6 +71,36 @@ pub struct Event {
     pub template_key: Arc<str>,
 }
 
+impl Event {
+    /// This event's findings for another line that reads as its own: with that line's dates,
+    /// time, text and template key (its line and offset are set where it is pushed).
+    fn for_line(
+        &self,
+        dates: Vec<Date>,
+        time: Option<Timestamp>,
+        text: String,
+        template_key: Arc<str>,
+    ) -> Event {
+        Event {
+            line: 0,
+            offset: 0,
+            level: self.level,
+            failure: self.failure,
+            exception: self.exception,
+            rule: self.rule,
+            signal: self.signal.clone(),
+            gap_list: self.gap_list,
+            processor: self.processor,
+            tagged: self.tagged,
+            status: self.status,
+            dates,
+            time,
+            text,
+            template_key,
+        }
+    }
+}
+
 /// The events of one chunk, and how many newlines it holds (to number the lines of the next one).
 #[derive(Debug, Default)]
 pub struct ChunkEvents {
@@ -607,23 +637,7 @@ impl Classifier {
         } else {
             scratch.template_key(&text)
         };
-        Event {
-            line: 0,
-            offset: 0,
-            level: seen.level,
-            failure: seen.failure,
-            exception: seen.exception,
-            rule: seen.rule,
-            signal: seen.signal.clone(),
-            gap_list: seen.gap_list,
-            processor: seen.processor,
-            tagged: seen.tagged,
-            status: seen.status,
-            dates,
-            time: Timestamp::find(line),
-            text,
-            template_key,
-        }
+        seen.for_line(dates, Timestamp::find(line), text, template_key)
     }
 
     /// A cheap filter in front of [`Classifier::classify`] that never rejects a line it would
@@ -1035,20 +1049,27 @@ impl SignalHits<'_> {
 /// The event of a line read as another with the same [`StampKey`]: its own time, its own
 /// timestamp at the head of its text, and that text's template key.
 fn restamp(seen: &Event, line: &[u8], stamp: usize, scratch: &mut Scratch) -> Event {
-    let mut event = seen.clone();
-    event.time = Timestamp::find(line);
-    if !event.text.is_empty() {
-        let own = std::str::from_utf8(&line[..stamp]).expect("a timestamp is ASCII");
-        event.text.replace_range(..stamp, own);
+    let mut text = String::new();
+    let mut template_key = Arc::clone(&seen.template_key);
+    if !seen.text.is_empty() {
+        // A timestamp is ASCII, and `seen`'s text starts with one as long.
+        text.reserve(seen.text.len());
+        text.extend(line[..stamp].iter().map(|&b| char::from(b)));
+        text.push_str(&seen.text[stamp..]);
         // The template key reads the text past its timestamp when the timestamp's date is a
         // real one (the same text then); otherwise it reads the timestamp's digits too.
         let real = |text: &[u8]| Date::parse(&text[..10]).is_some();
         let same_key = real(seen.text.as_bytes()) && real(line);
-        if !event.template_key.is_empty() && !same_key {
-            event.template_key = scratch.template_key(&event.text);
+        if !template_key.is_empty() && !same_key {
+            template_key = scratch.template_key(&text);
         }
     }
-    event
+    seen.for_line(
+        seen.dates.clone(),
+        Timestamp::find(line),
+        text,
+        template_key,
+    )
 }
 
 /// Whether a regex treats every ASCII digit alike (each of its classes holds all ten or none,
