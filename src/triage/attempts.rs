@@ -654,13 +654,16 @@ impl Table {
     /// the pair for the current date, taking the failure lines waiting since the last status line.
     fn status(&mut self, key: (Date, ProcessorId), own: Option<Cause>, locked: bool) {
         let mut cause = None;
-        for w in std::mem::take(&mut self.waiting) {
+        // Drained and put back: a log of failures waits and settles on every line.
+        let mut waiting = std::mem::take(&mut self.waiting);
+        for w in waiting.drain(..) {
             match w {
                 Waiting::Cause(c) => merge(&mut cause, c, false),
                 Waiting::Status { cause: Some(c), .. } => self.orphans.push(c),
                 Waiting::Status { .. } => {}
             }
         }
+        self.waiting = waiting;
         self.waiting_dates.clear();
         let failed = own.is_some();
         if let Some(c) = own {
