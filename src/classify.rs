@@ -15,7 +15,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use memchr::memmem::Finder;
 use regex::bytes::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
-use crate::date::{self, Date, Timestamp};
+use crate::date::{self, Date, Dates, Timestamp};
 use crate::error::{Error, Result};
 use crate::extract::{self, Level};
 use crate::processors::{ProcessorId, ProcessorNames};
@@ -60,7 +60,8 @@ pub struct Event {
     /// processor's attempt.
     pub status: bool,
     /// Data dates (a start's are in its [`Start`]); for count summaries, the dates listed as failed.
-    pub dates: Vec<Date>,
+    /// Held inline up to two: most dated lines name one date.
+    pub dates: Dates,
     /// The line's own timestamp, if it has one.
     pub time: Option<Timestamp>,
     /// Cleaned, bounded text; empty for lines whose text nothing reports (starts, progress).
@@ -76,7 +77,7 @@ impl Event {
     /// time, text and template key (its line and offset are set where it is pushed).
     fn for_line(
         &self,
-        dates: Vec<Date>,
+        dates: Dates,
         time: Option<Timestamp>,
         text: String,
         template_key: Arc<str>,
@@ -771,14 +772,14 @@ impl Classifier {
             let read = self
                 .reader
                 .read(line, triggers, &self.processors, processor);
-            (read.signal, read.dates)
+            (read.signal, Dates::from_vec(read.dates))
         } else if failure && triggers & trigger::RETRY != 0 && {
             scratch.by_value = true;
             self.reader.retries(line)
         } {
-            (Signal::Retry, Vec::new())
+            (Signal::Retry, Dates::new())
         } else {
-            (Signal::None, Vec::new())
+            (Signal::None, Dates::new())
         };
         let mention = keep_mentions && rule.is_some();
         if !(failure || signal != Signal::None || gap_list || mention) {
@@ -800,7 +801,10 @@ impl Classifier {
                     date::failed_dates(line)
                 })
                 .flatten();
-            dates = failed.unwrap_or_else(|| date::dates_in(line).map(|d| d.0).collect());
+            dates = failed.map_or_else(
+                || date::dates_in(line).map(|d| d.0).collect(),
+                Dates::from_vec,
+            );
         }
         let text = if failure || rule.is_some() || gap_list {
             extract::clean_text(line)
@@ -920,7 +924,7 @@ struct Masked {
     key: Vec<u8>,
     stamp: usize,
     spans: Vec<Range<usize>>,
-    dates: Vec<Date>,
+    dates: Dates,
 }
 
 impl Masked {

@@ -201,6 +201,9 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
 /// a typo cannot make millions of pairs.
 pub const MAX_RANGE_DAYS: usize = 3660;
 
+/// An event's dates: most lines name one, held inline.
+pub type Dates = smallvec::SmallVec<[Date; 2]>;
+
 /// Every data date on the line, in order, with its byte span. A date directly followed by a time
 /// of day (`2025-11-29 10:00:01`, `2025-11-29T10:00`) is a timestamp (the line's own, or a
 /// `created_at`) and never a data date; digits glued to either side (`12023-11-15`, `2023-11-150`)
