@@ -65,7 +65,8 @@ pub struct Event {
     /// The line's own timestamp, if it has one.
     pub time: Option<Timestamp>,
     /// Cleaned, bounded text; empty for lines whose text nothing reports (starts, progress).
-    pub text: String,
+    /// Shared: a line read again from a chunk's memo takes the text of the line it repeats.
+    pub text: Arc<str>,
     /// The text's masked form ([`templates::key`]) for a failure that counts towards the
     /// top error templates (not a wrapper, not a status line no rule names); empty otherwise. It is
     /// made here, on the scan's workers, so that the fold only looks it up.
@@ -79,7 +80,7 @@ impl Event {
         &self,
         dates: Dates,
         time: Option<Timestamp>,
-        text: String,
+        text: Arc<str>,
         template_key: Arc<str>,
     ) -> Event {
         Event {
@@ -138,6 +139,8 @@ struct Scratch {
     /// messages that differ only in a date or an id share one.
     shapes: HashMap<Box<[u8]>, Arc<str>, BuildHasherDefault<FoldHasher>>,
     shape: Vec<u8>,
+    /// A restamped text, before it is shared.
+    text: String,
     /// The last line's reading looked at what its dates are, not only where they stand (the
     /// signal reader, a count summary's failed dates): a line with other dates in the same places
     /// may read differently.
@@ -619,13 +622,15 @@ impl Classifier {
         } else {
             masked.dates.clone()
         };
-        let text = if seen.text.is_empty() {
-            String::new()
+        let text: Arc<str> = if seen.text.is_empty() {
+            Arc::default()
         } else if verbatim {
-            String::from_utf8(line.to_vec())
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            match std::str::from_utf8(line) {
+                Ok(text) => text.into(),
+                Err(_) => String::from_utf8_lossy(line).into(),
+            }
         } else {
-            extract::clean_text(body())
+            extract::clean_text(body()).into()
         };
         // The two messages differ only in the digits of real dates (a date glued to an `x` is one
         // `<id>`), unless the timestamp's date is none: the key then reads the timestamp too. A
@@ -806,10 +811,10 @@ impl Classifier {
                 Dates::from_vec,
             );
         }
-        let text = if failure || rule.is_some() || gap_list {
-            extract::clean_text(line)
+        let text: Arc<str> = if failure || rule.is_some() || gap_list {
+            extract::clean_text(line).into()
         } else {
-            String::new()
+            Arc::default()
         };
         let status = processor.is_some() && triggers & (trigger::CROSS | trigger::CHECK) != 0;
         let template_key = if failure && !(self.is_wrapper(rule) || (status && rule.is_none())) {
@@ -1053,13 +1058,15 @@ impl SignalHits<'_> {
 /// The event of a line read as another with the same [`StampKey`]: its own time, its own
 /// timestamp at the head of its text, and that text's template key.
 fn restamp(seen: &Event, line: &[u8], stamp: usize, scratch: &mut Scratch) -> Event {
-    let mut text = String::new();
+    let mut text = Arc::default();
     let mut template_key = Arc::clone(&seen.template_key);
     if !seen.text.is_empty() {
         // A timestamp is ASCII, and `seen`'s text starts with one as long.
-        text.reserve(seen.text.len());
-        text.extend(line[..stamp].iter().map(|&b| char::from(b)));
-        text.push_str(&seen.text[stamp..]);
+        let own = &mut scratch.text;
+        own.clear();
+        own.extend(line[..stamp].iter().map(|&b| char::from(b)));
+        own.push_str(&seen.text[stamp..]);
+        text = Arc::from(own.as_str());
         // The template key reads the text past its timestamp when the timestamp's date is a
         // real one (the same text then); otherwise it reads the timestamp's digits too.
         let real = |text: &[u8]| Date::parse(&text[..10]).is_some();

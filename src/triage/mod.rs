@@ -61,7 +61,8 @@ pub struct Cause {
     pub wrapper: bool,
     pub priority: u8,
     pub rule: Option<RuleId>,
-    pub text: String,
+    /// Shared with the event it came from, and with the chunk's other lines that repeat it.
+    pub text: Arc<str>,
     pub at: At,
 }
 
@@ -181,7 +182,7 @@ impl<'c> Triage<'c> {
         self.cause_with(at, event, event.text.clone())
     }
 
-    fn cause_with(&self, at: At, event: &Event, text: String) -> Cause {
+    fn cause_with(&self, at: At, event: &Event, text: Arc<str>) -> Cause {
         Cause {
             category: self.classifier.category(event.rule),
             wrapper: self.classifier.is_wrapper(event.rule),

@@ -59,7 +59,7 @@ pub fn build(
         let mut r = match pair.state {
             State::Failed => {
                 let (category, evidence, rule) = match &pair.cause {
-                    Some(c) => (c.category, (c.at, c.text.clone()), c.rule),
+                    Some(c) => (c.category, (c.at, c.text.to_string()), c.rule),
                     None => (
                         Category::Uncategorized,
                         (At { file: 0, line: 0 }, String::new()),

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
+use std::sync::Arc;
 
 use crate::manifest::Unattributed;
 use crate::rules::RuleId;
@@ -24,7 +25,7 @@ pub struct Tallies {
     pub unattributed: Vec<Unattributed>,
     /// An index, never iterated: the fast hash costs a fraction of SipHash on every stray failure
     /// of a log made of them.
-    unattributed_index: HashMap<(Option<RuleId>, String), usize, BuildHasherDefault<FoldHasher>>,
+    unattributed_index: HashMap<(Option<RuleId>, Arc<str>), usize, BuildHasherDefault<FoldHasher>>,
     pub unattributed_count: u64,
 }
 
@@ -73,7 +74,7 @@ impl Tallies {
             line,
             category: cause.category,
             rule: rule_id.map(str::to_string),
-            error: key.1,
+            error: key.1.to_string(),
             repeats: 0,
         });
     }
