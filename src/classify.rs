@@ -226,8 +226,8 @@ pub struct Classifier {
     /// each with how many of its first bytes could stand in a timestamp: by first byte, those that
     /// start with a digit, and the longest one's length.
     digit_patterns: Vec<(Vec<u8>, usize)>,
-    digit_patterns_by_first: Vec<Vec<u16>>,
-    digit_first: Vec<u16>,
+    digit_patterns_by_first: Vec<Vec<usize>>,
+    digit_first: Vec<usize>,
     longest_digit_pattern: usize,
     /// Lines are remembered with the digits of their timestamp and dates masked: false when a
     /// regex-only rule, which runs on every line, can tell digits apart.
@@ -323,7 +323,7 @@ impl Classifier {
             .collect::<Vec<_>>();
         let mut digit_patterns_by_first = vec![Vec::new(); 256];
         for (i, (pattern, _)) in digit_patterns.iter().enumerate() {
-            digit_patterns_by_first[usize::from(pattern[0])].push(i as u16);
+            digit_patterns_by_first[usize::from(pattern[0])].push(i);
         }
         let digit_first = (b'0'..=b'9')
             .flat_map(|d| digit_patterns_by_first[usize::from(d)].iter().copied())
@@ -536,7 +536,7 @@ impl Classifier {
                     &self.digit_patterns_by_first[usize::from(b.to_ascii_lowercase())]
                 };
                 for &i in starting {
-                    let (pattern, _) = &self.digit_patterns[usize::from(i)];
+                    let (pattern, _) = &self.digit_patterns[i];
                     if at + pattern.len() > region.start && fits(pattern, at) {
                         return false;
                     }
@@ -1157,11 +1157,21 @@ mod tests {
     use super::*;
 
     fn classifier() -> Classifier {
-        let names: Vec<String> = crate::processors::DEFAULT_PROCESSORS
+        Classifier::new(crate::rules::builtin(), &default_names()).expect("built-in rules compile")
+    }
+
+    /// The built-in rules and those of `extra` (a rule file), with the default processors.
+    fn classifier_with(extra: &str) -> Classifier {
+        let mut rules = crate::rules::builtin();
+        rules.extend(crate::rules::parse(extra, "t.toml").expect("the test rules parse"));
+        Classifier::new(rules, &default_names()).expect("compiles")
+    }
+
+    fn default_names() -> Vec<String> {
+        crate::processors::DEFAULT_PROCESSORS
             .iter()
             .map(|s| s.to_string())
-            .collect();
-        Classifier::new(crate::rules::builtin(), &names).expect("built-in rules compile")
+            .collect()
     }
 
     /// The line memo of `scan_chunk` must give each repeated line the event reading it alone
@@ -1216,21 +1226,11 @@ mod tests {
     /// date that is no date (the template key then reads the timestamp as text).
     #[test]
     fn stamped_lines_read_as_if_alone() {
-        let mut rules = crate::rules::builtin();
         // Matches only when the milliseconds start with 5: its reading depends on the digits.
-        rules.extend(
-            crate::rules::parse(
-                "[[rule]]\nid = \"half-second\"\ncategory = \"processing_error\"\npriority = 99\n\
-                 literals = [\"boom\"]\nregex = \'^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,5\'\n",
-                "t.toml",
-            )
-            .expect("the test rule parses"),
+        let custom = classifier_with(
+            "[[rule]]\nid = \"half-second\"\ncategory = \"processing_error\"\npriority = 99\n\
+             literals = [\"boom\"]\nregex = \'^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d,5\'\n",
         );
-        let names: Vec<String> = crate::processors::DEFAULT_PROCESSORS
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let custom = Classifier::new(rules, &names).expect("compiles");
         let suffixes = [
             " - ERROR - analytics.player_game_summary - Query timeout: exceeded 180 seconds",
             " - ERROR - backfill - Processing failed for 2024-07-11",
@@ -1346,22 +1346,12 @@ mod tests {
             // Rules that find `...-05 boom` but not `...-06 boom` (by its literal), `...-04 bang`
             // but not `...-06 bang` (by its regex).
             static CUSTOM: std::sync::LazyLock<Classifier> = std::sync::LazyLock::new(|| {
-                let mut rules = crate::rules::builtin();
-                rules.extend(
-                    crate::rules::parse(
-                        "[[rule]]\nid = \"fifth\"\ncategory = \"processing_error\"\n\
-                         priority = 99\nliterals = [\"5 boom\"]\n\
-                         [[rule]]\nid = \"low\"\ncategory = \"data_availability\"\n\
-                         priority = 98\nliterals = [\"bang\"]\nregex = \"[0-4] bang\"\n",
-                        "t.toml",
-                    )
-                    .expect("the test rule parses"),
-                );
-                let names: Vec<String> = crate::processors::DEFAULT_PROCESSORS
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect();
-                Classifier::new(rules, &names).expect("compiles")
+                classifier_with(
+                    "[[rule]]\nid = \"fifth\"\ncategory = \"processing_error\"\n\
+                     priority = 99\nliterals = [\"5 boom\"]\n\
+                     [[rule]]\nid = \"low\"\ncategory = \"data_availability\"\n\
+                     priority = 98\nliterals = [\"bang\"]\nregex = \"[0-4] bang\"\n",
+                )
             });
             const LINES: [&str; 36] = [
                 "{ts} - ERROR - analytics.player_game_summary - Query timeout: exceeded 180 seconds",
