@@ -1,14 +1,17 @@
 //! Reading inputs and driving the parallel classifier: plain files are memory-mapped (or read,
 //! with `--no-mmap` or when mapping fails), stdin and compressed inputs are read in large blocks;
-//! either way the bytes are cut into chunks at newline boundaries ([`crate::chunk`]), a window of
-//! chunks is classified in parallel on the rayon pool, and the chunks' events are handed to the fold
-//! in input order while the next window is being read and classified. Memory stays bounded by the
-//! window, whatever the input size.
+//! either way the bytes are cut into chunks at newline boundaries ([`crate::chunk`]), the chunks
+//! are classified on the rayon pool, and their events are handed to the fold in input order by
+//! whichever thread finishes the chunk the fold waits for, while the other threads go on
+//! classifying. At most two windows of chunks are read ahead of the fold, so memory stays bounded
+//! whatever the input size.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::chunk;
 use crate::classify::{ChunkEvents, Classifier, MAX_LINE};
@@ -16,9 +19,9 @@ use crate::error::{Error, Result};
 use crate::input::{self, NotALog, HEAD_SAMPLE};
 use crate::manifest::Compression;
 use crate::mapped::Mapped;
-use rayon::prelude::*;
+use rayon::ScopeFifo;
 
-/// Set by the SIGINT/SIGTERM handler: scans stop at the next window and report
+/// Set by the SIGINT/SIGTERM handler: scans stop at the next chunk folded and report
 /// [`Error::Interrupted`].
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
@@ -261,69 +264,182 @@ impl Scanner<'_> {
         })
     }
 
-    /// Classifies windows of chunks in parallel while the previous window is folded and the next
-    /// one read. `next` is handed the chunks classified last (a stream reader reuses their
-    /// buffers) and reads the next window. Returns the number of newlines seen.
+    /// Classifies chunks on the pool's threads and folds them in input order, with no barrier
+    /// between the two: whichever thread finishes the chunk the fold waits for folds it, and
+    /// every chunk already classified after it, while the others go on classifying. `next` is
+    /// handed the chunks folded since its last call (a stream reader reuses their buffers) and
+    /// reads the next window. Returns the number of newlines seen.
     fn pipeline<T: ChunkData>(
         &self,
         next: &mut (dyn FnMut(Vec<T>) -> Option<Vec<T>> + Send),
         fold: &mut (dyn FnMut(Chunk) -> bool + Send),
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<u64> {
-        let classifier = self.classifier;
-        let keep = self.keep_mentions;
-        let mut newlines = 0u64;
-        let mut done_bytes = 0u64;
-        let mut stop = false;
-        self.pool.install(|| {
-            let mut current = next(Vec::new());
-            let mut pending: Vec<Chunk> = Vec::new();
-            let mut spent: Vec<T> = Vec::new();
-            while current.is_some() || !pending.is_empty() {
-                if INTERRUPTED.load(Ordering::Relaxed) {
-                    return Err(Error::Interrupted);
-                }
-                let work = current.take();
-                let (scanned, upcoming) = rayon::join(
-                    || {
-                        work.map(|w| {
-                            let bytes: u64 = w.iter().map(|c| c.bytes().len() as u64).sum();
-                            let chunks: Vec<Chunk> = w
-                                .par_iter()
-                                .map(|c| Chunk {
-                                    offset: c.offset(),
-                                    events: classifier.scan_chunk(c.bytes(), keep),
-                                })
-                                .collect();
-                            (chunks, bytes, w)
-                        })
-                    },
-                    || {
-                        for chunk in pending.drain(..) {
-                            newlines += chunk.events.newlines;
-                            if !stop && !fold(chunk) {
-                                stop = true;
-                            }
-                        }
-                        if stop {
-                            None
-                        } else {
-                            next(std::mem::take(&mut spent))
-                        }
-                    },
-                );
-                if let Some((chunks, bytes, w)) = scanned {
-                    done_bytes += bytes;
-                    progress(done_bytes);
-                    pending = chunks;
-                    spent = w;
-                }
-                current = upcoming;
-            }
-            Ok(())
-        })?;
-        Ok(newlines)
+        let window = self.window();
+        let shared = Shared {
+            classifier: self.classifier,
+            keep: self.keep_mentions,
+            ready: Mutex::new(BTreeMap::new()),
+            folded: AtomicUsize::new(0),
+            folder: Mutex::new(Folder {
+                next,
+                fold,
+                progress,
+                window,
+                queue: VecDeque::new(),
+                spent: Vec::new(),
+                spawned: 0,
+                read_all: false,
+                stop: false,
+                interrupted: false,
+                newlines: 0,
+                done_bytes: 0,
+            }),
+        };
+        self.pool.scope_fifo(|s| {
+            lock(&shared.folder).top_up(s, &shared);
+            fold_ready(s, &shared);
+        });
+        let folder = shared
+            .folder
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if folder.interrupted {
+            return Err(Error::Interrupted);
+        }
+        Ok(folder.newlines)
     }
+}
+
+/// What the pool's threads share while a scan runs.
+struct Shared<'a, 'f, T> {
+    classifier: &'a Classifier,
+    keep: bool,
+    /// Classified chunks waiting for the fold, by index.
+    ready: Mutex<BTreeMap<usize, (Chunk, T)>>,
+    /// How many chunks were folded: the index of the chunk the fold waits for.
+    folded: AtomicUsize,
+    folder: Mutex<Folder<'f, T>>,
+}
+
+/// The fold's side: held by one thread at a time.
+struct Folder<'f, T> {
+    next: &'f mut (dyn FnMut(Vec<T>) -> Option<Vec<T>> + Send),
+    fold: &'f mut (dyn FnMut(Chunk) -> bool + Send),
+    progress: &'f (dyn Fn(u64) + Sync),
+    window: usize,
+    /// Chunks read and not yet handed to a thread.
+    queue: VecDeque<T>,
+    /// Chunks folded since `next` was last called.
+    spent: Vec<T>,
+    spawned: usize,
+    read_all: bool,
+    stop: bool,
+    interrupted: bool,
+    newlines: u64,
+    done_bytes: u64,
+}
+
+impl<'f, T: ChunkData + 'f> Folder<'f, T> {
+    /// Folds every chunk classified in order after the last one folded, topping up the chunks in
+    /// flight after each.
+    fn run<'s>(&mut self, s: &ScopeFifo<'s>, shared: &'s Shared<'_, 'f, T>)
+    where
+        'f: 's,
+    {
+        let mut folded = shared.folded.load(Ordering::Acquire);
+        loop {
+            let Some((chunk, data)) = lock(&shared.ready).remove(&folded) else {
+                break;
+            };
+            folded += 1;
+            shared.folded.store(folded, Ordering::Release);
+            self.newlines += chunk.events.newlines;
+            self.done_bytes += data.bytes().len() as u64;
+            if INTERRUPTED.load(Ordering::Relaxed) {
+                self.interrupted = true;
+                self.stop = true;
+            }
+            if !self.stop {
+                if (self.fold)(chunk) {
+                    (self.progress)(self.done_bytes);
+                } else {
+                    self.stop = true;
+                }
+            }
+            self.spent.push(data);
+            self.top_up(s, shared);
+        }
+    }
+
+    /// Hands chunks to the pool, reading a window more only while at most one window is in flight
+    /// (being classified, or classified and waiting for the fold): at most two windows are read
+    /// ahead of the fold, which bounds memory.
+    fn top_up<'s>(&mut self, s: &ScopeFifo<'s>, shared: &'s Shared<'_, 'f, T>)
+    where
+        'f: 's,
+    {
+        let folded = shared.folded.load(Ordering::Acquire);
+        while !self.stop {
+            if self.queue.is_empty() {
+                if self.read_all || self.spawned - folded > self.window {
+                    break;
+                }
+                match (self.next)(std::mem::take(&mut self.spent)) {
+                    Some(batch) => self.queue.extend(batch),
+                    None => {
+                        self.read_all = true;
+                        break;
+                    }
+                }
+            }
+            let Some(data) = self.queue.pop_front() else {
+                break;
+            };
+            let index = self.spawned;
+            self.spawned += 1;
+            s.spawn_fifo(move |s| classify(s, shared, index, data));
+        }
+    }
+}
+
+/// Classifies one chunk, leaves it for the fold, and folds if no other thread is folding.
+fn classify<'s, 'f: 's, T: ChunkData + 'f>(
+    s: &ScopeFifo<'s>,
+    shared: &'s Shared<'_, 'f, T>,
+    index: usize,
+    data: T,
+) {
+    let chunk = Chunk {
+        offset: data.offset(),
+        events: shared.classifier.scan_chunk(data.bytes(), shared.keep),
+    };
+    lock(&shared.ready).insert(index, (chunk, data));
+    fold_ready(s, shared);
+}
+
+/// Folds the chunks classified in order, unless another thread is folding: that one looks for the
+/// next chunk again after letting go of the fold, so a chunk left while it was letting go is
+/// found then.
+fn fold_ready<'s, 'f: 's, T: ChunkData + 'f>(s: &ScopeFifo<'s>, shared: &'s Shared<'_, 'f, T>) {
+    loop {
+        let folded = shared.folded.load(Ordering::Acquire);
+        if !lock(&shared.ready).contains_key(&folded) {
+            return;
+        }
+        // Poisoned: a fold panicked, and the scope raises that panic once its threads are done.
+        let Ok(mut folder) = shared.folder.try_lock() else {
+            return;
+        };
+        folder.run(s, shared);
+    }
+}
+
+/// Locks a mutex whose holder may have panicked: the panic is re-raised when the scope ends.
+fn lock<V>(mutex: &Mutex<V>) -> MutexGuard<'_, V> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A chunk of whole lines to classify: borrowed from a mapping, or an owned stream block.
