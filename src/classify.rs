@@ -286,7 +286,7 @@ impl Classifier {
         for rule in &rules {
             confirm.push(match &rule.regex {
                 Some(re) => Some(compile_rule_regex(re).map_err(|e| {
-                    Error::Matcher(format!("rule '{}' ({}): {e}", rule.id, rule.origin))
+                    Error::Matcher(format!("{}: rule '{}': {e}", rule.origin, rule.id))
                 })?),
                 None => None,
             });

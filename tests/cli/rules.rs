@@ -155,6 +155,28 @@ fn a_bad_regex_names_file_line_and_rule() {
     );
 }
 
+/// A regex whose syntax is fine but that compiles past the size limit is refused when the
+/// classifier is built, still naming its file, line and rule.
+#[test]
+fn a_regex_too_big_to_compile_names_file_line_and_rule() {
+    let dir = tempdir();
+    let path = dir.path().join("big.toml");
+    let text = "[[rule]]\nid = \"ok\"\ncategory = \"uncategorized\"\nliterals = [\"abcd\"]\n\n[[rule]]\nid = \"big\"\ncategory = \"uncategorized\"\nregex = \"(?:x[a-z]{100}){1000}\"\n";
+    std::fs::write(&path, text).unwrap();
+    let p = path.to_str().unwrap();
+    let run = run(&["scan", "fixtures/sample.log", "--rules", p], None).fails_with(2);
+    let stderr = run.stderr();
+    assert_eq!(stderr.lines().count(), 1, "{}", run.report());
+    assert!(
+        stderr.starts_with(&format!(
+            "backfill-triage: cannot compile the rules: {p}:6: rule 'big': Compiled regex exceeds size limit"
+        )),
+        "{}",
+        run.report()
+    );
+    assert!(run.stdout().is_empty(), "{}", run.report());
+}
+
 #[test]
 fn an_unknown_category_names_file_line_and_rule() {
     bad_rules(
