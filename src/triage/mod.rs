@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::category::Category;
-use crate::classify::{Classifier, Event, Signal};
+use crate::classify::{Classifier, Event, Signal, Text};
 use crate::date::{Date, Timestamp};
 use crate::manifest::{
     Completeness, DateRun, LineText, Progress, Retry, Run, Summary, Unattributed,
@@ -62,7 +62,7 @@ pub struct Cause {
     pub priority: u8,
     pub rule: Option<RuleId>,
     /// Shared with the event it came from, and with the chunk's other lines that repeat it.
-    pub text: Arc<str>,
+    pub text: Text,
     pub at: At,
 }
 
@@ -182,7 +182,7 @@ impl<'c> Triage<'c> {
         self.cause_with(at, event, event.text.clone())
     }
 
-    fn cause_with(&self, at: At, event: &Event, text: Arc<str>) -> Cause {
+    fn cause_with(&self, at: At, event: &Event, text: Text) -> Cause {
         Cause {
             category: self.classifier.category(event.rule),
             wrapper: self.classifier.is_wrapper(event.rule),

@@ -2,9 +2,9 @@
 //! and the failures no pair owns (unattributed), each bounded so a log of millions of stray
 //! failures cannot exhaust memory.
 
+use crate::classify::Text;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::sync::Arc;
 
 use crate::manifest::Unattributed;
 use crate::rules::RuleId;
@@ -25,7 +25,7 @@ pub struct Tallies {
     pub unattributed: Vec<Unattributed>,
     /// An index, never iterated: the fast hash costs a fraction of SipHash on every stray failure
     /// of a log made of them.
-    unattributed_index: HashMap<(Option<RuleId>, Arc<str>), usize, BuildHasherDefault<FoldHasher>>,
+    unattributed_index: HashMap<(Option<RuleId>, Text), usize, BuildHasherDefault<FoldHasher>>,
     pub unattributed_count: u64,
 }
 
