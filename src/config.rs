@@ -8,8 +8,9 @@ pub use crate::plan::{Filters, PlanOptions};
 pub use crate::processors::DEFAULT_PROCESSORS;
 use crate::scan::Source;
 
-/// Default chunk: big enough that the per-window synchronisation stays small, small enough to bound
-/// the events in flight in a log made only of failures (BENCHMARKS.md, "Tuning choices").
+/// Default chunk: big enough that handing chunks to threads costs little, small enough that a
+/// chunk's events are still in its core's cache when they are folded, and to bound the events in
+/// flight in a log made only of failures (BENCHMARKS.md, "Tuning choices").
 pub const DEFAULT_CHUNK_SIZE: usize = 2 << 20;
 
 /// What goes to stdout. `plan` writes every one but `Events`; `diff` writes `Summary`, `Tsv`

@@ -245,7 +245,7 @@ pub fn scan_with(
         }
     }
     progress.finish();
-    // A signal after the last window still means: no manifest.
+    // A signal after the last chunk still means: no manifest.
     if INTERRUPTED.load(Ordering::Relaxed) {
         return Err(Error::Interrupted);
     }

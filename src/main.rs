@@ -143,8 +143,8 @@ fn exit_status(config: &Config, outcome: Outcome) -> ExitCode {
     }
 }
 
-/// SIGINT and SIGTERM stop the scan at its next window, with nothing written. A scan blocked on a
-/// pipe that sends nothing (`tail -f log | backfill-triage scan -`) never reaches its next window:
+/// SIGINT and SIGTERM stop the scan at its next chunk, with nothing written. A scan blocked on a
+/// pipe that sends nothing (`tail -f log | backfill-triage scan -`) never reaches its next chunk:
 /// a second signal ends the process at once.
 #[cfg(unix)]
 fn watch_signals() {

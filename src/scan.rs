@@ -1,17 +1,15 @@
 //! Reading inputs and driving the parallel classifier: plain files are memory-mapped (or read,
 //! with `--no-mmap` or when mapping fails), stdin and compressed inputs are read in large blocks;
-//! either way the bytes are cut into chunks at newline boundaries ([`crate::chunk`]), the chunks
-//! are classified on the rayon pool, and their events are handed to the fold in input order by
-//! whichever thread finishes the chunk the fold waits for, while the other threads go on
-//! classifying. At most two windows of chunks are read ahead of the fold, so memory stays bounded
-//! whatever the input size.
+//! either way the bytes are cut into chunks at newline boundaries ([`crate::chunk`]). Each thread
+//! of the rayon pool takes the next chunk, classifies it, and folds its events when the chunks
+//! before it are folded: events are folded in input order, on the core that made them. Each
+//! thread holds one chunk at a time, so memory stays bounded whatever the input size.
 
-use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use crate::chunk;
 use crate::classify::{ChunkEvents, Classifier, MAX_LINE};
@@ -19,15 +17,14 @@ use crate::error::{Error, Result};
 use crate::input::{self, NotALog, HEAD_SAMPLE};
 use crate::manifest::Compression;
 use crate::mapped::Mapped;
-use rayon::ScopeFifo;
 
 /// Set by the SIGINT/SIGTERM handler: scans stop at the next chunk folded and report
 /// [`Error::Interrupted`].
 pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Stream blocks are owned buffers, two windows of them alive at once, so they are kept smaller than
-/// mapped chunks: that bounds the heap of a streamed scan at no cost in speed (BENCHMARKS.md,
-/// "Tuning choices").
+/// Stream blocks are owned buffers, one per thread alive at once (and their recycled buffers), so
+/// they are kept smaller than mapped chunks: that bounds the heap of a streamed scan at no cost in
+/// speed (BENCHMARKS.md, "Tuning choices").
 const STREAM_BLOCK: usize = 1 << 20;
 
 /// One input: a path, or `-` for standard input.
@@ -130,12 +127,6 @@ fn refuse(path: &Path, why: NotALog) -> Error {
 }
 
 impl Scanner<'_> {
-    /// How many chunks are classified together: enough to keep every thread busy, few enough to
-    /// bound memory.
-    fn window(&self) -> usize {
-        (self.pool.current_num_threads() * 2).max(2)
-    }
-
     /// Scans one input, calling `fold` with each chunk's events in input order and `progress`
     /// with the bytes read from the input so far. `fold` returns false to stop early (stdout was
     /// closed). An error before anything was folded is `Err`; one after is [`Scanned::damage`].
@@ -185,15 +176,8 @@ impl Scanner<'_> {
         if let Some(why) = input::check_head(&data[..data.len().min(HEAD_SAMPLE)]) {
             return Err(refuse(path, why));
         }
-        let bounds = chunk::bounds(data, self.chunk_size);
-        let mut windows = bounds.chunks(self.window());
-        let mut next = |_spent| {
-            windows.next().map(|w| {
-                w.iter()
-                    .map(|r| (r.start as u64, &data[r.clone()]))
-                    .collect::<Vec<_>>()
-            })
-        };
+        let mut bounds = chunk::bounds(data, self.chunk_size).into_iter();
+        let mut next = |_folded| bounds.next().map(|r| (r.start as u64, &data[r]));
         let newlines = self.pipeline(&mut next, fold, progress)?;
         let lines = newlines + u64::from(data.last().is_some_and(|&b| b != b'\n'));
         Ok(Scanned {
@@ -231,19 +215,11 @@ impl Scanner<'_> {
             rest: text,
         };
         let mut blocks = BlockReader::new(self.chunk_size.min(STREAM_BLOCK));
-        let window = self.window();
-        let mut next = |spent: Vec<Block>| {
-            for block in spent {
+        let mut next = |folded: Option<Block>| {
+            if let Some(block) = folded {
                 blocks.recycle(block.data);
             }
-            let mut batch = Vec::with_capacity(window);
-            while batch.len() < window {
-                match blocks.next(&mut text) {
-                    Some(block) => batch.push(block),
-                    None => break,
-                }
-            }
-            (!batch.is_empty()).then_some(batch)
+            blocks.next(&mut text)
         };
         let newlines =
             self.pipeline(&mut next, fold, &|_| progress(read.load(Ordering::Relaxed)))?;
@@ -264,44 +240,73 @@ impl Scanner<'_> {
         })
     }
 
-    /// Classifies chunks on the pool's threads and folds them in input order, with no barrier
-    /// between the two: whichever thread finishes the chunk the fold waits for folds it, and
-    /// every chunk already classified after it, while the others go on classifying. `next` is
-    /// handed the chunks folded since its last call (a stream reader reuses their buffers) and
-    /// reads the next window. Returns the number of newlines seen.
+    /// Classifies chunks on the pool's threads and folds them in input order. Each thread takes
+    /// the next chunk, classifies it, waits for the chunk before it to be folded, and folds its
+    /// own: a chunk's events are folded on the core that made them, while they are in its cache,
+    /// and its allocations are freed by the thread that made them. Each thread holds one chunk,
+    /// which bounds memory. `next` gives the next chunk, and is handed the one the thread
+    /// asking folded last (a stream reader reuses its buffer). Returns the number of newlines
+    /// seen.
     fn pipeline<T: ChunkData>(
         &self,
-        next: &mut (dyn FnMut(Vec<T>) -> Option<Vec<T>> + Send),
+        next: &mut (dyn FnMut(Option<T>) -> Option<T> + Send),
         fold: &mut (dyn FnMut(Chunk) -> bool + Send),
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<u64> {
-        let window = self.window();
-        let shared = Shared {
-            classifier: self.classifier,
-            keep: self.keep_mentions,
-            ready: Mutex::new(BTreeMap::new()),
-            folded: AtomicUsize::new(0),
-            folder: Mutex::new(Folder {
-                next,
-                fold,
-                progress,
-                window,
-                queue: VecDeque::new(),
-                spent: Vec::new(),
-                spawned: 0,
-                read_all: false,
-                stop: false,
-                interrupted: false,
-                newlines: 0,
-                done_bytes: 0,
-            }),
-        };
-        self.pool.scope_fifo(|s| {
-            lock(&shared.folder).top_up(s, &shared);
-            fold_ready(s, &shared);
+        let source = Mutex::new(Chunks { next, taken: 0 });
+        let folder = Mutex::new(Folder {
+            fold,
+            folded: 0,
+            stop: false,
+            interrupted: false,
+            newlines: 0,
+            done_bytes: 0,
         });
-        let folder = shared
-            .folder
+        let turn = Condvar::new();
+        self.pool.broadcast(|_| {
+            let _stop_on_panic = StopOnPanic {
+                folder: &folder,
+                turn: &turn,
+            };
+            let mut folded = None;
+            loop {
+                let Some((index, data)) = lock(&source).take(folded.take()) else {
+                    return;
+                };
+                let events = self.classifier.scan_chunk(data.bytes(), self.keep_mentions);
+                let mut f = lock(&folder);
+                while f.folded != index && !f.stop {
+                    f = turn
+                        .wait(f)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                }
+                if f.stop {
+                    return;
+                }
+                f.folded += 1;
+                f.newlines += events.newlines;
+                f.done_bytes += data.bytes().len() as u64;
+                if INTERRUPTED.load(Ordering::Relaxed) {
+                    f.interrupted = true;
+                    f.stop = true;
+                } else if (f.fold)(Chunk {
+                    offset: data.offset(),
+                    events,
+                }) {
+                    progress(f.done_bytes);
+                } else {
+                    f.stop = true;
+                }
+                let stop = f.stop;
+                drop(f);
+                turn.notify_all();
+                if stop {
+                    return;
+                }
+                folded = Some(data);
+            }
+        });
+        let folder = folder
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if folder.interrupted {
@@ -311,127 +316,45 @@ impl Scanner<'_> {
     }
 }
 
-/// What the pool's threads share while a scan runs.
-struct Shared<'a, 'f, T> {
-    classifier: &'a Classifier,
-    keep: bool,
-    /// Classified chunks waiting for the fold, by index.
-    ready: Mutex<BTreeMap<usize, (Chunk, T)>>,
-    /// How many chunks were folded: the index of the chunk the fold waits for.
-    folded: AtomicUsize,
-    folder: Mutex<Folder<'f, T>>,
+/// Where the threads take their chunks from, in order.
+struct Chunks<'f, T> {
+    next: &'f mut (dyn FnMut(Option<T>) -> Option<T> + Send),
+    taken: usize,
 }
 
-/// The fold's side: held by one thread at a time.
-struct Folder<'f, T> {
-    next: &'f mut (dyn FnMut(Vec<T>) -> Option<Vec<T>> + Send),
+impl<T> Chunks<'_, T> {
+    /// The next chunk and its index, for a thread that folded `folded` last.
+    fn take(&mut self, folded: Option<T>) -> Option<(usize, T)> {
+        let data = (self.next)(folded)?;
+        self.taken += 1;
+        Some((self.taken - 1, data))
+    }
+}
+
+/// The fold's side: its turn goes from chunk to chunk in input order.
+struct Folder<'f> {
     fold: &'f mut (dyn FnMut(Chunk) -> bool + Send),
-    progress: &'f (dyn Fn(u64) + Sync),
-    window: usize,
-    /// Chunks read and not yet handed to a thread.
-    queue: VecDeque<T>,
-    /// Chunks folded since `next` was last called.
-    spent: Vec<T>,
-    spawned: usize,
-    read_all: bool,
+    /// Chunks folded: the index of the chunk whose turn it is.
+    folded: usize,
     stop: bool,
     interrupted: bool,
     newlines: u64,
     done_bytes: u64,
 }
 
-impl<'f, T: ChunkData + 'f> Folder<'f, T> {
-    /// Folds every chunk classified in order after the last one folded, topping up the chunks in
-    /// flight after each.
-    fn run<'s>(&mut self, s: &ScopeFifo<'s>, shared: &'s Shared<'_, 'f, T>)
-    where
-        'f: 's,
-    {
-        let mut folded = shared.folded.load(Ordering::Acquire);
-        loop {
-            let Some((chunk, data)) = lock(&shared.ready).remove(&folded) else {
-                break;
-            };
-            folded += 1;
-            shared.folded.store(folded, Ordering::Release);
-            self.newlines += chunk.events.newlines;
-            self.done_bytes += data.bytes().len() as u64;
-            if INTERRUPTED.load(Ordering::Relaxed) {
-                self.interrupted = true;
-                self.stop = true;
-            }
-            if !self.stop {
-                if (self.fold)(chunk) {
-                    (self.progress)(self.done_bytes);
-                } else {
-                    self.stop = true;
-                }
-            }
-            self.spent.push(data);
-            self.top_up(s, shared);
-        }
-    }
-
-    /// Hands chunks to the pool, reading a window more only while at most one window is in flight
-    /// (being classified, or classified and waiting for the fold): at most two windows are read
-    /// ahead of the fold, which bounds memory.
-    fn top_up<'s>(&mut self, s: &ScopeFifo<'s>, shared: &'s Shared<'_, 'f, T>)
-    where
-        'f: 's,
-    {
-        let folded = shared.folded.load(Ordering::Acquire);
-        while !self.stop {
-            if self.queue.is_empty() {
-                if self.read_all || self.spawned - folded > self.window {
-                    break;
-                }
-                match (self.next)(std::mem::take(&mut self.spent)) {
-                    Some(batch) => self.queue.extend(batch),
-                    None => {
-                        self.read_all = true;
-                        break;
-                    }
-                }
-            }
-            let Some(data) = self.queue.pop_front() else {
-                break;
-            };
-            let index = self.spawned;
-            self.spawned += 1;
-            s.spawn_fifo(move |s| classify(s, shared, index, data));
-        }
-    }
+/// Stops the scan if its thread panics, so that no other thread waits for a turn that will not
+/// come; the panic is raised again when every thread is done.
+struct StopOnPanic<'a, 'f> {
+    folder: &'a Mutex<Folder<'f>>,
+    turn: &'a Condvar,
 }
 
-/// Classifies one chunk, leaves it for the fold, and folds if no other thread is folding.
-fn classify<'s, 'f: 's, T: ChunkData + 'f>(
-    s: &ScopeFifo<'s>,
-    shared: &'s Shared<'_, 'f, T>,
-    index: usize,
-    data: T,
-) {
-    let chunk = Chunk {
-        offset: data.offset(),
-        events: shared.classifier.scan_chunk(data.bytes(), shared.keep),
-    };
-    lock(&shared.ready).insert(index, (chunk, data));
-    fold_ready(s, shared);
-}
-
-/// Folds the chunks classified in order, unless another thread is folding: that one looks for the
-/// next chunk again after letting go of the fold, so a chunk left while it was letting go is
-/// found then.
-fn fold_ready<'s, 'f: 's, T: ChunkData + 'f>(s: &ScopeFifo<'s>, shared: &'s Shared<'_, 'f, T>) {
-    loop {
-        let folded = shared.folded.load(Ordering::Acquire);
-        if !lock(&shared.ready).contains_key(&folded) {
-            return;
+impl Drop for StopOnPanic<'_, '_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            lock(self.folder).stop = true;
+            self.turn.notify_all();
         }
-        // Poisoned: a fold panicked, and the scope raises that panic once its threads are done.
-        let Ok(mut folder) = shared.folder.try_lock() else {
-            return;
-        };
-        folder.run(s, shared);
     }
 }
 
