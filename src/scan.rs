@@ -527,3 +527,80 @@ impl BlockReader {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scanner_with<'a>(classifier: &'a Classifier, pool: &'a rayon::ThreadPool) -> Scanner<'a> {
+        Scanner {
+            classifier,
+            pool,
+            chunk_size: 64,
+            mmap: false,
+            keep_mentions: false,
+        }
+    }
+
+    fn log() -> Vec<u8> {
+        (0..2000)
+            .map(|i| format!("2024-01-01 00:00:00 - ERROR - x - boom {i}\n"))
+            .collect::<String>()
+            .into_bytes()
+    }
+
+    /// Chunks are folded in input order whichever thread classified them.
+    #[test]
+    fn chunks_are_folded_in_input_order() {
+        let classifier = crate::load_classifier(&crate::Config::default()).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        let mut offsets = Vec::new();
+        let mut fold = |chunk: Chunk| {
+            offsets.push(chunk.offset);
+            true
+        };
+        let data = log();
+        let scanned = scanner_with(&classifier, &pool)
+            .scan_reader(Path::new("t"), data.as_slice(), &mut fold, &|_| {})
+            .unwrap();
+        assert_eq!(scanned.lines, 2000);
+        assert!(offsets.len() > 100);
+        assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{offsets:?}");
+    }
+
+    /// A chunk whose bytes panic on the thread that classifies it.
+    struct Bad(u64, bool);
+
+    impl ChunkData for Bad {
+        fn offset(&self) -> u64 {
+            self.0
+        }
+        fn bytes(&self) -> &[u8] {
+            assert!(!self.1, "a chunk that cannot be read");
+            b"2024-01-01 00:00:00 - ERROR - x - boom\n"
+        }
+    }
+
+    /// A thread that panics before its turn to fold ends the scan with that panic: the threads
+    /// waiting for the chunks after its own do not wait for ever.
+    #[test]
+    fn a_thread_that_panics_before_its_turn_does_not_leave_others_waiting() {
+        let classifier = crate::load_classifier(&crate::Config::default()).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut taken = 0;
+            let mut next = |_: Option<Bad>| {
+                taken += 1;
+                (taken <= 200).then(|| Bad(taken, taken == 3))
+            };
+            scanner_with(&classifier, &pool).pipeline(&mut next, &mut |_| true, &|_| {})
+        }));
+        assert!(result.is_err());
+    }
+}
