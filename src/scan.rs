@@ -597,7 +597,7 @@ mod tests {
             let mut taken = 0;
             let mut next = |_: Option<Bad>| {
                 taken += 1;
-                (taken <= 200).then(|| Bad(taken, taken == 3))
+                (taken <= 200).then_some(Bad(taken, taken == 3))
             };
             scanner_with(&classifier, &pool).pipeline(&mut next, &mut |_| true, &|_| {})
         }));
