@@ -26,7 +26,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// jemalloc's options, read from this symbol at its start (a C string; `_RJEM_MALLOC_CONF` in the
 /// environment overrides it). Unused pages go back to the system after a second rather than ten,
 /// and for good (pages only marked free would still count as resident): a scan's memory follows
-/// the window of chunks it holds. Purging at once (0) cost a fifth of a failure-dense scan in page
+/// the chunks its threads hold. Purging at once (0) cost a fifth of a failure-dense scan in page
 /// faults (BENCHMARKS.md, "Tuning choices").
 #[cfg(not(target_env = "msvc"))]
 #[export_name = "_rjem_malloc_conf"]

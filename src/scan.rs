@@ -358,7 +358,8 @@ impl Drop for StopOnPanic<'_, '_> {
     }
 }
 
-/// Locks a mutex whose holder may have panicked: the panic is re-raised when the scope ends.
+/// Locks a mutex whose holder may have panicked: the panic is raised again once every thread of
+/// the scan is done.
 fn lock<V>(mutex: &Mutex<V>) -> MutexGuard<'_, V> {
     mutex
         .lock()
