@@ -543,6 +543,16 @@ mod tests {
         }
     }
 
+    /// The built-in classifier and a pool of 4 threads.
+    fn classifier_and_pool() -> (Classifier, rayon::ThreadPool) {
+        let classifier = crate::load_classifier(&crate::Config::default()).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .unwrap();
+        (classifier, pool)
+    }
+
     fn log() -> Vec<u8> {
         (0..2000)
             .map(|i| format!("2024-01-01 00:00:00 - ERROR - x - boom {i}\n"))
@@ -553,11 +563,7 @@ mod tests {
     /// Chunks are folded in input order whichever thread classified them.
     #[test]
     fn chunks_are_folded_in_input_order() {
-        let classifier = crate::load_classifier(&crate::Config::default()).unwrap();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(4)
-            .build()
-            .unwrap();
+        let (classifier, pool) = classifier_and_pool();
         let mut offsets = Vec::new();
         let mut fold = |chunk: Chunk| {
             offsets.push(chunk.offset);
@@ -589,11 +595,7 @@ mod tests {
     /// waiting for the chunks after its own do not wait for ever.
     #[test]
     fn a_thread_that_panics_before_its_turn_does_not_leave_others_waiting() {
-        let classifier = crate::load_classifier(&crate::Config::default()).unwrap();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(4)
-            .build()
-            .unwrap();
+        let (classifier, pool) = classifier_and_pool();
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut taken = 0;
             let mut next = |_: Option<Bad>| {
