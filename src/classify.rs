@@ -8,7 +8,6 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
@@ -266,9 +265,6 @@ pub struct Classifier {
     /// a SIMD searcher, fast enough for every such line ([`SignalHits`]).
     signals: AhoCorasick,
     reader: SignalReader,
-    /// How many events the last chunk held: the next one's list starts that big, so a log full
-    /// of failures does not grow (and copy) its lists of thousands of events step by step.
-    events_hint: AtomicUsize,
     /// Each rule's regex, run only on lines where one of its literals was found.
     confirm: Vec<Option<Regex>>,
     /// Rules with a regex and no literal: they cannot be prefiltered, so every line is examined
@@ -390,7 +386,6 @@ impl Classifier {
             automaton,
             owners,
             name_patterns,
-            events_hint: AtomicUsize::new(0),
             signals,
             reader: SignalReader::default(),
             confirm,
@@ -417,8 +412,21 @@ impl Classifier {
     /// may lack a newline). `keep_mentions` keeps lines that match a rule without being failures,
     /// which only `--format events` prints.
     pub fn scan_chunk(&self, chunk: &[u8], keep_mentions: bool) -> ChunkEvents {
+        self.scan_chunk_into(chunk, keep_mentions, Vec::new())
+    }
+
+    /// [`Classifier::scan_chunk`] into `events`, cleared first: a scan's threads reuse the list of
+    /// the chunk they folded last, which a chunk of failures would otherwise grow again, copying
+    /// megabytes of events into freshly faulted pages.
+    pub fn scan_chunk_into(
+        &self,
+        chunk: &[u8],
+        keep_mentions: bool,
+        mut events: Vec<Event>,
+    ) -> ChunkEvents {
+        events.clear();
         let mut out = ChunkEvents {
-            events: Vec::with_capacity(self.events_hint.load(Ordering::Relaxed)),
+            events,
             newlines: 0,
         };
         let mut scratch = Scratch::default();
@@ -532,7 +540,6 @@ impl Classifier {
             start = end + 1;
         }
         out.newlines = line_no - u64::from(chunk.last().is_some_and(|&b| b != b'\n'));
-        self.events_hint.store(out.events.len(), Ordering::Relaxed);
         out
     }
 

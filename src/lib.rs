@@ -179,9 +179,9 @@ pub fn scan_with(
         let file = triage.add_file(name.clone());
         let mut rebase = chunk::Rebase::default();
         let mut recognised = false;
-        let mut fold = |mut chunk: Chunk| -> bool {
+        let mut fold = |chunk: &mut Chunk| -> bool {
             rebase.next_chunk(chunk.offset, &mut chunk.events);
-            for event in chunk.events.events {
+            for event in chunk.events.events.drain(..) {
                 recognised |= event.failure || event.signal != Signal::None;
                 if events && output::is_reported(&event) && keeps_event(config, classifier, &event)
                 {

@@ -127,13 +127,13 @@ fn refuse(path: &Path, why: NotALog) -> Error {
 }
 
 impl Scanner<'_> {
-    /// Scans one input, calling `fold` with each chunk's events in input order and `progress`
-    /// with the bytes read from the input so far. `fold` returns false to stop early (stdout was
-    /// closed). An error before anything was folded is `Err`; one after is [`Scanned::damage`].
+    /// Scans one input, calling `fold` with each chunk in input order and `progress` with the
+    /// bytes read from the input so far. `fold` takes the chunk's events out (their list is
+    /// reused for a later chunk) and returns false to stop early (stdout was closed). An error before anything was folded is `Err`; one after is [`Scanned::damage`].
     pub fn scan(
         &self,
         source: &Source,
-        fold: &mut (dyn FnMut(Chunk) -> bool + Send),
+        fold: &mut (dyn FnMut(&mut Chunk) -> bool + Send),
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<Scanned> {
         let path = match source {
@@ -169,7 +169,7 @@ impl Scanner<'_> {
         &self,
         path: &Path,
         map: &Mapped,
-        fold: &mut (dyn FnMut(Chunk) -> bool + Send),
+        fold: &mut (dyn FnMut(&mut Chunk) -> bool + Send),
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<Scanned> {
         let data = map.bytes();
@@ -195,7 +195,7 @@ impl Scanner<'_> {
         &self,
         path: &Path,
         raw: impl Read + Send,
-        fold: &mut (dyn FnMut(Chunk) -> bool + Send),
+        fold: &mut (dyn FnMut(&mut Chunk) -> bool + Send),
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<Scanned> {
         let read = AtomicU64::new(0);
@@ -250,7 +250,7 @@ impl Scanner<'_> {
     fn pipeline<T: ChunkData>(
         &self,
         next: &mut (dyn FnMut(Option<T>) -> Option<T> + Send),
-        fold: &mut (dyn FnMut(Chunk) -> bool + Send),
+        fold: &mut (dyn FnMut(&mut Chunk) -> bool + Send),
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<u64> {
         let source = Mutex::new(Chunks { next, taken: 0 });
@@ -269,11 +269,18 @@ impl Scanner<'_> {
                 turn: &turn,
             };
             let mut folded = None;
+            // The events of the chunk this thread folded last: the fold empties the list, and the
+            // next chunk fills it again.
+            let mut spare = Vec::new();
             loop {
                 let Some((index, data)) = lock(&source).take(folded.take()) else {
                     return;
                 };
-                let events = self.classifier.scan_chunk(data.bytes(), self.keep_mentions);
+                let events = self.classifier.scan_chunk_into(
+                    data.bytes(),
+                    self.keep_mentions,
+                    std::mem::take(&mut spare),
+                );
                 let mut f = lock(&folder);
                 while f.folded != index && !f.stop {
                     f = turn
@@ -289,13 +296,17 @@ impl Scanner<'_> {
                 if INTERRUPTED.load(Ordering::Relaxed) {
                     f.interrupted = true;
                     f.stop = true;
-                } else if (f.fold)(Chunk {
-                    offset: data.offset(),
-                    events,
-                }) {
-                    progress(f.done_bytes);
                 } else {
-                    f.stop = true;
+                    let mut chunk = Chunk {
+                        offset: data.offset(),
+                        events,
+                    };
+                    if (f.fold)(&mut chunk) {
+                        progress(f.done_bytes);
+                    } else {
+                        f.stop = true;
+                    }
+                    spare = chunk.events.events;
                 }
                 let stop = f.stop;
                 drop(f);
@@ -333,7 +344,7 @@ impl<T> Chunks<'_, T> {
 
 /// The fold's side: its turn goes from chunk to chunk in input order.
 struct Folder<'f> {
-    fold: &'f mut (dyn FnMut(Chunk) -> bool + Send),
+    fold: &'f mut (dyn FnMut(&mut Chunk) -> bool + Send),
     /// Chunks folded: the index of the chunk whose turn it is.
     folded: usize,
     stop: bool,
@@ -565,7 +576,7 @@ mod tests {
     fn chunks_are_folded_in_input_order() {
         let (classifier, pool) = classifier_and_pool();
         let mut offsets = Vec::new();
-        let mut fold = |chunk: Chunk| {
+        let mut fold = |chunk: &mut Chunk| {
             offsets.push(chunk.offset);
             true
         };

@@ -89,9 +89,9 @@ fn scan_stream(data: &[u8], size: usize) -> Result<(Scanned, Vec<Event>), String
     };
     let events = Mutex::new(Vec::new());
     let mut rebase = chunk::Rebase::default();
-    let mut fold = |mut chunk: Chunk| {
+    let mut fold = |chunk: &mut Chunk| {
         rebase.next_chunk(chunk.offset, &mut chunk.events);
-        events.lock().unwrap().extend(chunk.events.events);
+        events.lock().unwrap().extend(chunk.events.events.drain(..));
         true
     };
     let scanned = scanner
@@ -275,7 +275,11 @@ fn check_events(data: &[u8], events: &[Event], newlines: u64) {
         }
         if let Signal::Start(start) = &e.signal {
             assert!(!start.dates.is_empty(), "start without dates");
-            assert_eq!(e.processor, Some(start.processor), "start of another processor");
+            assert_eq!(
+                e.processor,
+                Some(start.processor),
+                "start of another processor"
+            );
         }
         if e.failure {
             assert!(

@@ -48,9 +48,9 @@ pub fn run(config: &Config, stdout: &mut dyn Write, stderr: &mut dyn Write) -> R
         let file = files.len() as u32;
         files.push(source.name());
         let mut rebase = Rebase::default();
-        let mut fold = |mut chunk: Chunk| -> bool {
+        let mut fold = |chunk: &mut Chunk| -> bool {
             rebase.next_chunk(chunk.offset, &mut chunk.events);
-            for event in chunk.events.events {
+            for event in chunk.events.events.drain(..) {
                 if !event.failure {
                     continue;
                 }
