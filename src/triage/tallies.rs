@@ -2,10 +2,10 @@
 //! and the failures no pair owns (unattributed), each bounded so a log of millions of stray
 //! failures cannot exhaust memory.
 
-use crate::classify::Text;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
+use crate::classify::Text;
 use crate::manifest::Unattributed;
 use crate::rules::RuleId;
 use crate::templates::{FoldHasher, Templates};
